@@ -1,0 +1,16 @@
+"""Settings for the test suite: the same as production-like local settings, plus
+what makes tests fast and deterministic. Services (PostgreSQL, Redis) are used when
+DATABASE_URL / REDIS_URL are set, exactly as in production."""
+
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES, VAR_DIR
+
+# Tasks run inline unless a test starts a real worker (tests/test_celery_worker.py).
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that a real Celery worker and a live server see the
+    # same test database as the test itself.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

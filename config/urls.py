@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views as portal_views
+
+urlpatterns = [
+    path("", portal_views.landing, name="landing"),
+    path("accounts/", include("allauth.urls")),
+    path("portal/", include("portal.urls")),
+    path("c/<slug:slug>/", include("crm.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,53 @@
+"""The one door into every tenant view: resolve the CRM from the URL once, refuse a
+CRM that is not active, and find the CRM user logged in to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from crm.models import Crm
+from crm.selectors import crm_get_by_slug
+from crm.sessions import crm_session_user
+
+
+def crm_unavailable_response(request: HttpRequest, crm: Crm) -> HttpResponse:
+    """A page that says why a CRM that exists cannot be used right now."""
+    if crm.status == Crm.Status.PROVISIONING:
+        response = render(request, "crm/unavailable.html", {"crm": crm}, status=503)
+        response["Retry-After"] = "3"
+        return response
+    return render(request, "crm/unavailable.html", {"crm": crm}, status=403)
+
+
+def crm_view(
+    view: Callable[..., HttpResponse] | None = None, *, allow_anonymous: bool = False
+):
+    """Sets ``request.crm`` and ``request.crm_user`` for a view under ``/c/<slug>/``.
+
+    Anonymous visitors are sent to the CRM's own login page unless the view allows
+    them (the login page itself)."""
+
+    def decorator(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(func)
+        def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+            crm = crm_get_by_slug(slug=slug)
+            if not crm.is_active:
+                return crm_unavailable_response(request, crm)
+            request.crm = crm
+            request.crm_user = crm_session_user(request, crm)
+            if request.crm_user is None and not allow_anonymous:
+                login_url = reverse("crm:login", kwargs={"slug": crm.slug})
+                return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+            return func(request, *args, **kwargs)
+
+        return wrapper
+
+    if view is not None:
+        return decorator(view)
+    return decorator

@@ -1,0 +1,41 @@
+"""Reads of CRM data that more than one caller needs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from crm.models import Crm, CrmUser
+
+
+def crm_get_by_slug(*, slug: str) -> Crm:
+    return get_object_or_404(Crm, slug=slug)
+
+
+def crm_user_get(*, crm: Crm, crm_user_id: int) -> CrmUser:
+    return get_object_or_404(CrmUser.objects.for_crm(crm), pk=crm_user_id)
+
+
+def crm_user_find_by_email(*, crm: Crm, email: str) -> CrmUser | None:
+    return CrmUser.objects.for_crm(crm).filter(email__iexact=email.strip()).first()
+
+
+def crm_user_for_account(*, crm: Crm, account_id: int) -> CrmUser | None:
+    return CrmUser.objects.for_crm(crm).filter(account_id=account_id).first()
+
+
+def crm_users_list(*, crm: Crm) -> QuerySet[CrmUser]:
+    return CrmUser.objects.for_crm(crm).order_by("name", "pk")
+
+
+def crm_ids_stuck_provisioning(*, older_than_seconds: int = 20) -> list[int]:
+    """CRMs still being created well after a worker should have finished them."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        Crm.objects.filter(status=Crm.Status.PROVISIONING, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )

@@ -1,0 +1,235 @@
+"""Writes to CRMs and their users. Views, forms and tasks call these; no business
+rule lives anywhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from slugify import slugify
+
+from crm.models import CRM_NAME_MAX_LENGTH, AuditEvent, Crm, CrmUser
+
+# Words a CRM's address may never be: they name, or may one day name, parts of the
+# product itself (paths today, subdomains if CRMs move to their own hosts).
+RESERVED_SLUGS = frozenset(
+    {
+        "accounts", "admin", "api", "app", "billing", "c", "crm", "docs", "find",
+        "help", "login", "logout", "mail", "media", "portal", "r", "signup",
+        "static", "status", "support", "www",
+    }
+)  # fmt: skip
+SLUG_BASE_MAX_LENGTH = 40
+
+
+def crm_name_clean(name: str | None) -> str:
+    """Return the name as it will be stored, or raise a message a person can act on."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValidationError(_("Give your CRM a name."), code="crm_name_empty")
+    if len(cleaned) > CRM_NAME_MAX_LENGTH:
+        raise ValidationError(
+            _("A CRM name can be at most %(limit)d characters long.")
+            % {"limit": CRM_NAME_MAX_LENGTH},
+            code="crm_name_too_long",
+        )
+    return cleaned
+
+
+def _crm_slug_candidates(name: str) -> tuple[str, set[str]]:
+    base = slugify(name, max_length=SLUG_BASE_MAX_LENGTH, word_boundary=True) or "crm"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-crm"
+    taken = set(
+        Crm.objects.filter(slug__startswith=base).values_list("slug", flat=True)
+    )
+    return base, taken
+
+
+def crm_slug_generate(*, name: str) -> str:
+    """A free address derived from the name: ``acme``, then ``acme-2``, ``acme-3``...
+
+    One query however many CRMs share the name; a concurrent insert of the same slug
+    is caught by the unique constraint and retried by ``crm_create``."""
+    base, taken = _crm_slug_candidates(name)
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def audit_record(
+    *,
+    crm: Crm,
+    action: str,
+    actor_account: Any = None,
+    actor_crm_user: CrmUser | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if actor_crm_user is not None:
+        actor_name = f"{actor_crm_user.name} <{actor_crm_user.email}>"
+    elif actor_account is not None:
+        actor_name = actor_account.email
+    else:
+        actor_name = "system"
+    return AuditEvent.objects.create(
+        crm=crm,
+        action=action,
+        actor_account=actor_account,
+        actor_crm_user=actor_crm_user,
+        actor_name=actor_name,
+        details=details or {},
+    )
+
+
+def crm_create(*, owner: Any, name: str, provision_now: bool = False) -> Crm:
+    """Create a CRM owned by ``owner`` (an Account).
+
+    With ``provision_now`` the CRM is made ready inside the caller's transaction (the
+    first CRM at sign-up, which must exist together with the Account or not at all).
+    """
+    cleaned_name = crm_name_clean(name)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                crm = Crm.objects.create(
+                    name=cleaned_name,
+                    slug=crm_slug_generate(name=cleaned_name),
+                    owner=owner,
+                    status=Crm.Status.PROVISIONING,
+                )
+            break
+        except IntegrityError:
+            # Another request took the same slug between our read and our insert.
+            continue
+    else:
+        raise ValidationError(
+            _("Could not find a free address for this CRM. Please try another name."),
+            code="crm_slug_exhausted",
+        )
+    audit_record(crm=crm, action=AuditEvent.Action.CRM_CREATED, actor_account=owner)
+    if provision_now:
+        crm_provision(crm_id=crm.pk)
+        crm.refresh_from_db()
+    return crm
+
+
+@transaction.atomic
+def crm_provision(*, crm_id: int) -> Crm | None:
+    """Make a CRM ready: the owner's linked CRM user, then ``active``.
+
+    Safe to run any number of times: it locks the CRM row and does nothing to a CRM
+    that is no longer being created."""
+    crm = (
+        Crm.objects.select_for_update()
+        .select_related("owner")
+        .filter(pk=crm_id)
+        .first()
+    )
+    if crm is None or crm.status != Crm.Status.PROVISIONING:
+        return crm
+    owner = crm.owner
+    if not CrmUser.objects.for_crm(crm).filter(role=CrmUser.Role.OWNER).exists():
+        CrmUser.objects.create(
+            crm=crm,
+            name=owner.get_full_name(),
+            email=owner.email,
+            # The owner starts with the same password as their Account, so the
+            # CRM's direct link works at once; the two may diverge later.
+            password=owner.password,
+            role=CrmUser.Role.OWNER,
+            account=owner,
+        )
+    crm.status = Crm.Status.ACTIVE
+    crm.save(update_fields=["status", "updated_at"])
+    audit_record(crm=crm, action=AuditEvent.Action.CRM_ACTIVATED)
+    return crm
+
+
+def crm_user_create(
+    *,
+    crm: Crm,
+    name: str,
+    email: str,
+    password: str | None,
+    role: str = CrmUser.Role.USER,
+    account: Any = None,
+    created_by: CrmUser | None = None,
+) -> CrmUser:
+    email = email.strip().lower()
+    if CrmUser.objects.for_crm(crm).filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": _("This CRM already has a user with this email.")},
+            code="crm_user_email_taken",
+        )
+    crm_user = CrmUser(crm=crm, name=name.strip(), email=email, role=role, account=account)
+    crm_user.set_password(password)
+    crm_user.full_clean(exclude=["crm", "account", "password"])
+    try:
+        with transaction.atomic():
+            crm_user.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            {"email": _("This CRM already has a user with this email.")},
+            code="crm_user_email_taken",
+        ) from error
+    audit_record(
+        crm=crm,
+        action=AuditEvent.Action.CRM_USER_CREATED,
+        actor_crm_user=created_by,
+        details={"crm_user_id": crm_user.pk, "email": email},
+    )
+    return crm_user
+
+
+def crm_user_set_password(*, crm_user: CrmUser, password: str) -> CrmUser:
+    crm_user.set_password(password)
+    crm_user.save(update_fields=["password", "updated_at"])
+    return crm_user
+
+
+def crm_user_set_active(*, crm_user: CrmUser, is_active: bool) -> CrmUser:
+    crm_user.is_active = is_active
+    crm_user.save(update_fields=["is_active", "updated_at"])
+    return crm_user
+
+
+# Checked against when the email is unknown, so that a wrong email and a wrong
+# password take the same time (no timing oracle for who works in a CRM).
+_DUMMY_PASSWORD_HASH = None
+
+
+def crm_user_authenticate(*, crm: Crm, email: str, password: str) -> CrmUser | None:
+    global _DUMMY_PASSWORD_HASH
+    crm_user = (
+        CrmUser.objects.for_crm(crm).filter(email__iexact=(email or "").strip()).first()
+    )
+    if crm_user is None or not crm_user.is_active:
+        if _DUMMY_PASSWORD_HASH is None:
+            _DUMMY_PASSWORD_HASH = make_password("timing-equaliser")
+        CrmUser(password=_DUMMY_PASSWORD_HASH).check_password(password or "")
+        return None
+    if not crm_user.check_password(password or ""):
+        return None
+    return crm_user
+
+
+def crm_user_record_login(*, crm_user: CrmUser) -> None:
+    crm_user.last_login = timezone.now()
+    CrmUser.objects.filter(pk=crm_user.pk).update(last_login=crm_user.last_login)
+    audit_record(
+        crm=crm_user.crm,
+        action=AuditEvent.Action.CRM_USER_LOGGED_IN,
+        actor_crm_user=crm_user,
+    )
+
+
+def crm_direct_link(*, crm: Crm) -> str:
+    return f"{settings.SITE_URL}/c/{crm.slug}/"

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.decorators import crm_view
+from crm.forms import CrmLoginForm
+from crm.services import crm_user_authenticate, crm_user_record_login
+from crm.sessions import crm_session_login, crm_session_logout
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    prefix = f"/c/{request.crm.slug}/"
+    if (
+        candidate.startswith(prefix)
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return candidate
+    return fallback
+
+
+@crm_view(allow_anonymous=True)
+def crm_login(request: HttpRequest) -> HttpResponse:
+    home = f"/c/{request.crm.slug}/"
+    if request.crm_user is not None:
+        return redirect(_safe_next(request, home))
+    form = CrmLoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not ratelimit.consume(request, action="crm_login"):
+            return ratelimit.respond_429(request)
+        if form.is_valid():
+            email = form.cleaned_data["email"].lower()
+            throttle_key = f"{request.crm.pk}:{email}"
+            if not ratelimit.consume(request, action="crm_login_failed", key=throttle_key, dry_run=True):
+                form.add_error(
+                    None,
+                    _("Too many failed attempts. Please wait a few minutes and try again."),
+                )
+                status = 429
+            else:
+                crm_user = crm_user_authenticate(
+                    crm=request.crm, email=email, password=form.cleaned_data["password"]
+                )
+                if crm_user is None:
+                    ratelimit.consume(request, action="crm_login_failed", key=throttle_key)
+                    form.add_error(
+                        None,
+                        _("The email or the password is not right for this CRM."),
+                    )
+                    status = 400
+                else:
+                    ratelimit.clear(request, action="crm_login_failed", key=throttle_key)
+                    crm_session_login(request, crm_user)
+                    crm_user_record_login(crm_user=crm_user)
+                    return redirect(_safe_next(request, home))
+        else:
+            status = 400
+    return render(
+        request,
+        "crm/login.html",
+        {"form": form, "crm": request.crm, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@require_POST
+@crm_view
+def crm_logout(request: HttpRequest) -> HttpResponse:
+    crm_session_logout(request, request.crm)
+    messages.info(request, _("You have signed out of %(crm)s.") % {"crm": request.crm.name})
+    return redirect("crm:login", slug=request.crm.slug)
+
+
+@crm_view
+def crm_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "crm/home.html", {"crm": request.crm, "crm_user": request.crm_user})
+
+
+@crm_view
+def crm_profile(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "crm/profile.html", {"crm": request.crm, "crm_user": request.crm_user}
+    )

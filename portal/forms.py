@@ -1,0 +1,33 @@
+from allauth.account.forms import SignupForm
+from django import forms
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import CRM_NAME_MAX_LENGTH
+from crm.services import crm_name_clean
+from portal.services import onboarding_start
+
+
+class SignupWithCrmForm(SignupForm):
+    """Sign-up is an Account and its first CRM together: both, or neither."""
+
+    crm_name = forms.CharField(
+        label=_("CRM name"),
+        max_length=CRM_NAME_MAX_LENGTH,
+        help_text=_("Your company or project. You can create more CRMs later."),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Acme Store")}),
+    )
+
+    field_order = ["email", "crm_name", "password1", "password2"]
+
+    def clean_crm_name(self) -> str:
+        return crm_name_clean(self.cleaned_data.get("crm_name"))
+
+    def save(self, request: HttpRequest):
+        with transaction.atomic():
+            return super().save(request)
+
+    def signup(self, request: HttpRequest, user) -> None:
+        # allauth calls this inside save(), after the Account row exists.
+        onboarding_start(account=user, crm_name=self.cleaned_data["crm_name"])

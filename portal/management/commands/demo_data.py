@@ -1,0 +1,43 @@
+"""Demo data for `make run`: an owner with two CRMs and a staff user, printed with
+their logins. Running it again changes nothing."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Account
+from crm.models import Crm, CrmUser
+from crm.services import crm_create, crm_user_create
+
+OWNER_EMAIL = "owner@example.com"
+STAFF_EMAIL = "staff@example.com"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed for the demo, never real
+
+
+class Command(BaseCommand):
+    help = "Create demo logins for local development (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        owner = Account.objects.filter(email=OWNER_EMAIL).first()
+        if owner is None:
+            owner = Account.objects.create_user(
+                OWNER_EMAIL, DEMO_PASSWORD, name="Olena Owner"
+            )
+        crms = {crm.name: crm for crm in Crm.objects.filter(owner=owner)}
+        for name in ("Acme Store", "Beta Studio"):
+            if name not in crms:
+                crms[name] = crm_create(owner=owner, name=name, provision_now=True)
+        acme = crms["Acme Store"]
+        if not CrmUser.objects.for_crm(acme).filter(email=STAFF_EMAIL).exists():
+            crm_user_create(
+                crm=acme, name="Sam Staff", email=STAFF_EMAIL, password=DEMO_PASSWORD
+            )
+
+        line = self.stdout.write
+        line("")
+        line(self.style.SUCCESS("Demo logins (password for all: %s)" % DEMO_PASSWORD))
+        line(f"  Portal (Account):   http://localhost:8000/accounts/login/  {OWNER_EMAIL}")
+        for crm in crms.values():
+            line(f"  CRM {crm.name!r}: http://localhost:8000/c/{crm.slug}/login/  {OWNER_EMAIL}")
+        line(f"  Staff of {acme.name!r}: http://localhost:8000/c/{acme.slug}/login/  {STAFF_EMAIL}")
+        line("")
