@@ -43,7 +43,9 @@ def crm_view(
             request.crm_user = crm_session_user(request, crm)
             if request.crm_user is None and not allow_anonymous:
                 login_url = reverse("crm:login", kwargs={"slug": crm.slug})
-                return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+                return redirect(
+                    f"{login_url}?{urlencode({'next': request.get_full_path()})}"
+                )
             return func(request, *args, **kwargs)
 
         return wrapper

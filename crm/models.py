@@ -46,9 +46,7 @@ class Crm(models.Model):
         verbose_name_plural = _("CRMs")
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(name=""), name="crm_name_not_empty"
-            ),
+            models.CheckConstraint(condition=~Q(name=""), name="crm_name_not_empty"),
             models.CheckConstraint(
                 condition=Q(status="pending_deletion", deletion_due_at__isnull=False)
                 | ~Q(status="pending_deletion"),

@@ -42,7 +42,9 @@ def crm_name_clean(name: str | None) -> str:
 
 
 def _crm_slug_candidates(name: str) -> tuple[str, set[str]]:
-    base = slugify(name, max_length=SLUG_BASE_MAX_LENGTH, word_boundary=True) or "crm"
+    base = (
+        slugify(name, max_length=SLUG_BASE_MAX_LENGTH, word_boundary=True) or "my-crm"
+    )
     if base in RESERVED_SLUGS:
         base = f"{base}-crm"
     taken = set(
@@ -169,7 +171,9 @@ def crm_user_create(
             {"email": _("This CRM already has a user with this email.")},
             code="crm_user_email_taken",
         )
-    crm_user = CrmUser(crm=crm, name=name.strip(), email=email, role=role, account=account)
+    crm_user = CrmUser(
+        crm=crm, name=name.strip(), email=email, role=role, account=account
+    )
     crm_user.set_password(password)
     crm_user.full_clean(exclude=["crm", "account", "password"])
     try:

@@ -46,7 +46,9 @@ def crm_session_user(request: HttpRequest, crm: Crm) -> CrmUser | None:
     if not entry:
         return None
     crm_user = (
-        CrmUser.objects.for_crm(crm).filter(pk=entry.get("user_id"), is_active=True).first()
+        CrmUser.objects.for_crm(crm)
+        .filter(pk=entry.get("user_id"), is_active=True)
+        .first()
     )
     if crm_user is None or not constant_time_compare(
         str(entry.get("hash", "")), crm_user.session_auth_hash()

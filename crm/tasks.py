@@ -4,7 +4,9 @@ from crm.selectors import crm_ids_stuck_provisioning
 from crm.services import crm_provision
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5
+)
 def provision_crm(crm_id: int) -> None:
     crm_provision(crm_id=crm_id)
 

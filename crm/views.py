@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from crm.decorators import crm_view
 from crm.forms import CrmLoginForm
+from crm.models import CrmUser
 from crm.services import crm_user_authenticate, crm_user_record_login
 from crm.sessions import crm_session_login, crm_session_logout
 
@@ -17,14 +18,39 @@ from crm.sessions import crm_session_login, crm_session_logout
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     prefix = f"/c/{request.crm.slug}/"
-    if (
-        candidate.startswith(prefix)
-        and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
+    if candidate.startswith(prefix) and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
     return fallback
+
+
+def _authenticate_throttled(
+    request: HttpRequest, form: CrmLoginForm
+) -> tuple[CrmUser | None, int]:
+    """Check the credentials unless this email has failed too often lately.
+
+    Returns the CRM user (or None, with the reason added to the form) and the HTTP
+    status the page should answer with."""
+    email = form.cleaned_data["email"].lower()
+    throttle_key = f"{request.crm.pk}:{email}"
+    if not ratelimit.consume(
+        request, action="crm_login_failed", key=throttle_key, dry_run=True
+    ):
+        form.add_error(
+            None,
+            _("Too many failed attempts. Please wait a few minutes and try again."),
+        )
+        return None, 429
+    crm_user = crm_user_authenticate(
+        crm=request.crm, email=email, password=form.cleaned_data["password"]
+    )
+    if crm_user is None:
+        ratelimit.consume(request, action="crm_login_failed", key=throttle_key)
+        form.add_error(None, _("The email or the password is not right for this CRM."))
+        return None, 400
+    ratelimit.clear(request, action="crm_login_failed", key=throttle_key)
+    return crm_user, 200
 
 
 @crm_view(allow_anonymous=True)
@@ -37,33 +63,14 @@ def crm_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not ratelimit.consume(request, action="crm_login"):
             return ratelimit.respond_429(request)
-        if form.is_valid():
-            email = form.cleaned_data["email"].lower()
-            throttle_key = f"{request.crm.pk}:{email}"
-            if not ratelimit.consume(request, action="crm_login_failed", key=throttle_key, dry_run=True):
-                form.add_error(
-                    None,
-                    _("Too many failed attempts. Please wait a few minutes and try again."),
-                )
-                status = 429
-            else:
-                crm_user = crm_user_authenticate(
-                    crm=request.crm, email=email, password=form.cleaned_data["password"]
-                )
-                if crm_user is None:
-                    ratelimit.consume(request, action="crm_login_failed", key=throttle_key)
-                    form.add_error(
-                        None,
-                        _("The email or the password is not right for this CRM."),
-                    )
-                    status = 400
-                else:
-                    ratelimit.clear(request, action="crm_login_failed", key=throttle_key)
-                    crm_session_login(request, crm_user)
-                    crm_user_record_login(crm_user=crm_user)
-                    return redirect(_safe_next(request, home))
-        else:
+        if not form.is_valid():
             status = 400
+        else:
+            crm_user, status = _authenticate_throttled(request, form)
+            if crm_user is not None:
+                crm_session_login(request, crm_user)
+                crm_user_record_login(crm_user=crm_user)
+                return redirect(_safe_next(request, home))
     return render(
         request,
         "crm/login.html",
@@ -76,13 +83,17 @@ def crm_login(request: HttpRequest) -> HttpResponse:
 @crm_view
 def crm_logout(request: HttpRequest) -> HttpResponse:
     crm_session_logout(request, request.crm)
-    messages.info(request, _("You have signed out of %(crm)s.") % {"crm": request.crm.name})
+    messages.info(
+        request, _("You have signed out of %(crm)s.") % {"crm": request.crm.name}
+    )
     return redirect("crm:login", slug=request.crm.slug)
 
 
 @crm_view
 def crm_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "crm/home.html", {"crm": request.crm, "crm_user": request.crm_user})
+    return render(
+        request, "crm/home.html", {"crm": request.crm, "crm_user": request.crm_user}
+    )
 
 
 @crm_view

@@ -15,6 +15,7 @@ class SignupWithCrmForm(SignupForm):
     crm_name = forms.CharField(
         label=_("CRM name"),
         max_length=CRM_NAME_MAX_LENGTH,
+        error_messages={"required": _("Give your CRM a name.")},
         help_text=_("Your company or project. You can create more CRMs later."),
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Acme Store")}),
     )

@@ -2,8 +2,10 @@
 what makes tests fast and deterministic. Services (PostgreSQL, Redis) are used when
 DATABASE_URL / REDIS_URL are set, exactly as in production."""
 
+import os
+
 from config.settings import *  # noqa: F403
-from config.settings import DATABASES, VAR_DIR
+from config.settings import CACHES, DATABASES, REDIS_URL, VAR_DIR
 
 # Tasks run inline unless a test starts a real worker (tests/test_celery_worker.py).
 CELERY_TASK_ALWAYS_EAGER = True
@@ -14,3 +16,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real Celery worker and a live server see the
     # same test database as the test itself.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+if REDIS_URL:
+    # This process's own namespace: tests clear it freely without touching anything
+    # else that shares the Redis database (the broker, a developer's own data).
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"

@@ -33,11 +33,12 @@ class Command(BaseCommand):
                 crm=acme, name="Sam Staff", email=STAFF_EMAIL, password=DEMO_PASSWORD
             )
 
+        site = "http://localhost:8000"
         line = self.stdout.write
         line("")
-        line(self.style.SUCCESS("Demo logins (password for all: %s)" % DEMO_PASSWORD))
-        line(f"  Portal (Account):   http://localhost:8000/accounts/login/  {OWNER_EMAIL}")
+        line(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
+        line(f"  Portal (Account): {site}/accounts/login/  {OWNER_EMAIL}")
         for crm in crms.values():
-            line(f"  CRM {crm.name!r}: http://localhost:8000/c/{crm.slug}/login/  {OWNER_EMAIL}")
-        line(f"  Staff of {acme.name!r}: http://localhost:8000/c/{acme.slug}/login/  {STAFF_EMAIL}")
+            line(f"  CRM {crm.name}: {site}/c/{crm.slug}/login/  {OWNER_EMAIL}")
+        line(f"  Staff of {acme.name}: {site}/c/{acme.slug}/login/  {STAFF_EMAIL}")
         line("")

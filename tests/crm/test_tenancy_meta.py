@@ -1,0 +1,50 @@
+"""The tenancy rules of DESIGN.md, checked over every model the project has."""
+
+from django.apps import apps
+from django.db import models
+
+from crm.models import Crm, CrmScopedModel
+
+PROJECT_APPS = {"accounts", "crm", "portal"}
+
+
+def _project_models():
+    return [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
+
+
+def _points_at_crm(model) -> bool:
+    return any(
+        isinstance(field, models.ForeignKey) and field.related_model is Crm
+        for field in model._meta.get_fields()
+        if field.concrete
+    )
+
+
+def test_every_model_holding_crm_data_uses_the_scoped_base():
+    offenders = [
+        model.__name__
+        for model in _project_models()
+        if model is not Crm
+        and _points_at_crm(model)
+        and not issubclass(model, CrmScopedModel)
+    ]
+    assert offenders == []
+
+
+def test_scoped_models_have_a_non_null_indexed_crm_and_crm_first_indexes():
+    scoped = [m for m in _project_models() if issubclass(m, CrmScopedModel)]
+    assert scoped, "the meta-test must see the CRM-owned models"
+    for model in scoped:
+        crm_field = model._meta.get_field("crm")
+        assert not crm_field.null, model
+        assert crm_field.db_index, model
+        assert hasattr(model.objects, "for_crm"), model
+        for index in model._meta.indexes:
+            assert index.fields[0].lstrip("-") == "crm", (model, index.name)
+        for constraint in model._meta.constraints:
+            fields = getattr(constraint, "fields", ()) or ()
+            expressions = getattr(constraint, "expressions", ()) or ()
+            first = fields[0] if fields else getattr(expressions[0], "name", None)
+            if first is None and expressions:
+                first = str(expressions[0])
+            assert "crm" in str(first), (model, constraint.name)

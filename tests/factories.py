@@ -1,0 +1,50 @@
+"""Factories for the test suite. Child factories take their CRM from their parent,
+so a CrmUser made for CRM A can never end up in CRM B by accident."""
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from accounts.models import Account
+from crm.models import Crm, CrmUser
+
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"account{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.LazyFunction(lambda: make_password(DEFAULT_PASSWORD))
+
+
+class CrmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Crm
+
+    name = factory.Sequence(lambda n: f"CRM {n}")
+    slug = factory.Sequence(lambda n: f"crm-{n}")
+    owner = factory.SubFactory(AccountFactory)
+    status = Crm.Status.ACTIVE
+
+
+class CrmUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CrmUser
+
+    crm = factory.SubFactory(CrmFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.LazyFunction(lambda: make_password(DEFAULT_PASSWORD))
+    role = CrmUser.Role.USER
+    is_active = True
+
+
+class OwnerCrmUserFactory(CrmUserFactory):
+    """The owner's own CRM user, linked to the owning Account."""
+
+    role = CrmUser.Role.OWNER
+    account = factory.LazyAttribute(lambda o: o.crm.owner)
+    email = factory.LazyAttribute(lambda o: o.crm.owner.email)
