@@ -7,6 +7,7 @@ urlpatterns = [
     path("", portal_views.landing, name="landing"),
     path("accounts/", include("allauth.urls")),
     path("portal/", include("portal.urls")),
+    path("find/", portal_views.find_my_crms, name="find_my_crms"),
     path("c/<slug:slug>/", include("crm.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

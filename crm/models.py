@@ -160,8 +160,11 @@ class AuditEvent(CrmScopedModel):
     class Action(models.TextChoices):
         CRM_CREATED = "crm.created", _("CRM created")
         CRM_ACTIVATED = "crm.activated", _("CRM ready")
+        CRM_ENTERED = "crm.entered", _("Entered from the portal")
+        CRM_CONNECTED = "crm.connected", _("Connected to an account")
         CRM_USER_LOGGED_IN = "crm_user.logged_in", _("Signed in")
         CRM_USER_CREATED = "crm_user.created", _("User added")
+        CONNECTION_CODE_CREATED = "connection_code.created", _("Connection code made")
 
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     actor_account = models.ForeignKey(
@@ -185,3 +188,42 @@ class AuditEvent(CrmScopedModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} by {self.actor_name}"
+
+
+class SsoToken(CrmScopedModel):
+    """A one-time hand-off from the portal into a CRM (Enter).
+
+    Only a keyed hash of the token is stored; the token itself lives for seconds in
+    one redirect. ``used_at`` is set by a compare-and-set, so it redeems once."""
+
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Enter token for user {self.crm_user_id} (expires {self.expires_at})"
+
+
+class ConnectionCode(CrmScopedModel):
+    """A short code a CRM user copies from *My profile* to link their CRM user to a
+    portal Account. Single use, short-lived, stored as a keyed hash."""
+
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "crm_user"])]
+
+    def __str__(self) -> str:
+        return f"Connection code of user {self.crm_user_id} (expires {self.expires_at})"

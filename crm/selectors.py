@@ -39,3 +39,14 @@ def crm_ids_stuck_provisioning(*, older_than_seconds: int = 20) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )
+
+
+def crm_user_memberships_by_email(*, email: str) -> QuerySet[CrmUser]:
+    """Active CRM users with this email in active CRMs (for Find my CRMs)."""
+    return (
+        CrmUser.objects.filter(
+            email__iexact=email.strip(), is_active=True, crm__status=Crm.Status.ACTIVE
+        )
+        .select_related("crm")
+        .order_by("crm__name")
+    )

@@ -1,7 +1,11 @@
+"""Celery doors into crm services: take ids, load, call one service, safe to rerun."""
+
 from celery import shared_task
 
-from crm.selectors import crm_ids_stuck_provisioning
-from crm.services import crm_provision
+from crm.models import Crm
+from crm.selectors import crm_ids_stuck_provisioning, crm_user_memberships_by_email
+from crm.services import crm_provision, sso_tokens_delete_stale
+from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
 
 
 @shared_task(
@@ -17,3 +21,22 @@ def requeue_stuck_provisioning() -> int:
     for crm_id in crm_ids:
         provision_crm.delay(crm_id)
     return len(crm_ids)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_crm_ready_email(crm_id: int) -> None:
+    crm = Crm.objects.select_related("owner").filter(pk=crm_id).first()
+    if crm is not None and crm.is_active:
+        crm_send_ready_email(crm=crm)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_memberships_email(email: str) -> None:
+    memberships = list(crm_user_memberships_by_email(email=email))
+    if memberships:
+        crm_send_memberships_email(email=email, memberships=memberships)
+
+
+@shared_task
+def delete_stale_sso_tokens() -> int:
+    return sso_tokens_delete_stale()

@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", views.crm_login, name="login"),
     path("logout/", views.crm_logout, name="logout"),
     path("profile/", views.crm_profile, name="profile"),
+    path("sso/<str:token>/", views.crm_sso_redeem, name="sso_redeem"),
 ]

@@ -11,7 +11,14 @@ from django.views.decorators.http import require_POST
 from crm.decorators import crm_view
 from crm.forms import CrmLoginForm
 from crm.models import CrmUser
-from crm.services import crm_user_authenticate, crm_user_record_login
+from crm.services import (
+    SsoRefused,
+    connection_code_issue,
+    crm_user_authenticate,
+    crm_user_record_login,
+    sso_token_redeem,
+)
+from crm.services.connection import connection_code_ttl
 from crm.sessions import crm_session_login, crm_session_logout
 
 
@@ -98,6 +105,36 @@ def crm_home(request: HttpRequest) -> HttpResponse:
 
 @crm_view
 def crm_profile(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "crm/profile.html", {"crm": request.crm, "crm_user": request.crm_user}
+    issued = None
+    if request.method == "POST":
+        # Shown once, in this response only: the database keeps just its hash.
+        issued = connection_code_issue(crm_user=request.crm_user)
+    response = render(
+        request,
+        "crm/profile.html",
+        {
+            "crm": request.crm,
+            "crm_user": request.crm_user,
+            "issued_code": issued,
+            "code_ttl_minutes": int(connection_code_ttl().total_seconds() // 60),
+        },
     )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@crm_view(allow_anonymous=True)
+def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        crm_user = sso_token_redeem(crm=request.crm, token=token)
+    except SsoRefused as refusal:
+        return render(
+            request,
+            "crm/sso_refused.html",
+            {"crm": request.crm, "reason": refusal.message},
+            status=403,
+        )
+    crm_session_login(request, crm_user)
+    crm_user_record_login(crm_user=crm_user)
+    # Off the token's URL at once, so it is not kept in history or sent as Referer.
+    return redirect("crm:home", slug=request.crm.slug)

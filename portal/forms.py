@@ -32,3 +32,37 @@ class SignupWithCrmForm(SignupForm):
     def signup(self, request: HttpRequest, user) -> None:
         # allauth calls this inside save(), after the Account row exists.
         onboarding_start(account=user, crm_name=self.cleaned_data["crm_name"])
+
+
+class CrmCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("CRM name"),
+        max_length=CRM_NAME_MAX_LENGTH,
+        error_messages={"required": _("Give your CRM a name.")},
+        widget=forms.TextInput(attrs={"autofocus": True}),
+    )
+
+    def clean_name(self) -> str:
+        return crm_name_clean(self.cleaned_data.get("name"))
+
+
+class ConnectionCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Connection code"),
+        max_length=32,
+        help_text=_("In that CRM open My profile → Basic info and make a code."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class FindMyCrmsForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your work email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )

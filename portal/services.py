@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.tasks import send_welcome_email
+from config.celery import enqueue_after_commit
 from crm.models import Crm
-from crm.services import crm_create
+from crm.services import SsoRefused, crm_create, sso_token_issue
+from crm.tasks import send_memberships_email
+from portal.selectors import crm_membership_get
 
 
 def onboarding_start(*, account: Account, crm_name: str) -> Crm:
     """A new Account's first CRM, ready before the sign-up response is sent, and the
     welcome email, sent by the worker once the sign-up has committed."""
     crm = crm_create(owner=account, name=crm_name, provision_now=True)
-    transaction.on_commit(lambda: send_welcome_email.delay(account.pk))
+    enqueue_after_commit(send_welcome_email, account.pk)
     return crm
+
+
+def crm_enter(*, account: Account, crm_id: int) -> str:
+    """Where to send the browser to land inside the CRM, signed in (Enter)."""
+    membership = crm_membership_get(account=account, crm_id=crm_id)
+    crm = membership.crm
+    if not crm.is_active:
+        raise SsoRefused(_crm_unavailable_message(crm))
+    token = sso_token_issue(crm_user=membership, account=account)
+    return reverse("crm:sso_redeem", kwargs={"slug": crm.slug, "token": token})
+
+
+def _crm_unavailable_message(crm: Crm) -> str:
+    if crm.status == Crm.Status.PROVISIONING:
+        return _("%(crm)s is still being created. Try again in a few seconds.") % {
+            "crm": crm.name
+        }
+    if crm.status == Crm.Status.PENDING_DELETION:
+        return _(
+            "%(crm)s is scheduled for deletion on %(date)s and cannot be entered. "
+            "Cancel the deletion to use it again."
+        ) % {
+            "crm": crm.name,
+            "date": date_format(crm.deletion_due_at, "DATETIME_FORMAT"),
+        }
+    return _("%(crm)s is being deleted.") % {"crm": crm.name}
+
+
+def find_my_crms_request(*, email: str) -> None:
+    """Mail ``email`` the CRMs it can sign in to. Says nothing to the requester."""
+    enqueue_after_commit(send_memberships_email, email.strip().lower())

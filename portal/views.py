@@ -1,8 +1,22 @@
+from allauth.core import ratelimit
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.selectors import crm_memberships_for_account
+from crm.services import (
+    ConnectRefused,
+    SsoRefused,
+    connection_code_preview,
+    crm_create,
+    crm_user_connect_account,
+)
+from portal.forms import ConnectionCodeForm, CrmCreateForm, FindMyCrmsForm
+from portal.selectors import crm_membership_get, crm_memberships_for_account
+from portal.services import crm_enter, find_my_crms_request
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -12,6 +26,95 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def crm_list(request: HttpRequest) -> HttpResponse:
     memberships = crm_memberships_for_account(account=request.user)
     return render(request, "portal/crm_list.html", {"memberships": memberships})
+
+
+@login_required
+@require_GET
+def crm_row(request: HttpRequest, crm_id: int) -> HttpResponse:
+    """One row of the list, polled by htmx while its CRM is being created."""
+    membership = crm_membership_get(account=request.user, crm_id=crm_id)
+    return render(request, "portal/_crm_row.html", {"membership": membership})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def crm_new(request: HttpRequest) -> HttpResponse:
+    form = CrmCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="crm_create", user=request.user):
+            return ratelimit.respond_429(request)
+        try:
+            crm = crm_create(owner=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("%(crm)s is being created. It will be ready in a few seconds.")
+                % {"crm": crm.name},
+            )
+            return redirect("portal:crm_list")
+    status = 400 if form.errors else 200
+    return render(request, "portal/crm_new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def crm_enter_view(request: HttpRequest, crm_id: int) -> HttpResponse:
+    try:
+        return redirect(crm_enter(account=request.user, crm_id=crm_id))
+    except SsoRefused as refusal:
+        return render(
+            request, "portal/refused.html", {"reason": refusal.message}, status=403
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def crm_connect(request: HttpRequest) -> HttpResponse:
+    """Add existing CRM: enter a code, see what it links, confirm."""
+    form = ConnectionCodeForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if form.errors else 200
+        return render(request, "portal/crm_connect.html", {"form": form}, status=status)
+    if not ratelimit.consume(request, action="crm_connect", user=request.user):
+        form.add_error(
+            None, _("Too many attempts. Please wait a few minutes and try again.")
+        )
+        return render(request, "portal/crm_connect.html", {"form": form}, status=429)
+    code = form.cleaned_data["code"]
+    try:
+        if "confirm" not in request.POST:
+            crm_user = connection_code_preview(code=code, account=request.user)
+            return render(
+                request,
+                "portal/crm_connect_confirm.html",
+                {"crm_user": crm_user, "crm": crm_user.crm, "code": code},
+            )
+        crm_user = crm_user_connect_account(code=code, account=request.user)
+    except ConnectRefused as refusal:
+        form.add_error("code", refusal.message)
+        return render(request, "portal/crm_connect.html", {"form": form}, status=400)
+    messages.success(
+        request,
+        _("%(crm)s is now in your list. Press Enter to go in.")
+        % {"crm": crm_user.crm.name},
+    )
+    return redirect("portal:crm_list")
+
+
+@require_http_methods(["GET", "POST"])
+def find_my_crms(request: HttpRequest) -> HttpResponse:
+    form = FindMyCrmsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].lower()
+        if not ratelimit.consume(request, action="find_my_crms", key=email):
+            return ratelimit.respond_429(request)
+        find_my_crms_request(email=email)
+        return render(request, "portal/find_sent.html", {"email": email})
+    status = 400 if form.errors else 200
+    return render(request, "portal/find.html", {"form": form}, status=status)

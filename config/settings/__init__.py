@@ -159,6 +159,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.requeue_stuck_provisioning",
         "schedule": 30.0,
     },
+    "crm-delete-stale-sso-tokens": {
+        "task": "crm.tasks.delete_stale_sso_tokens",
+        "schedule": 60.0 * 30,
+    },
 }
 
 # --- Accounts and authentication ------------------------------------------------------
@@ -194,11 +198,16 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_RATE_LIMITS = {
     "crm_login": "30/m/ip",
     "crm_login_failed": "10/m/ip,5/5m/key",
+    "crm_create": "10/m/user",
+    "crm_connect": "20/10m/user,40/10m/ip",
+    "find_my_crms": "5/10m/ip,3/h/key",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
 
 # --- CRMs -----------------------------------------------------------------------------
 SSO_TOKEN_TTL_SECONDS = env.int("SSO_TOKEN_TTL_SECONDS", default=30)
+CONNECTION_CODE_TTL_MINUTES = env.int("CONNECTION_CODE_TTL_MINUTES", default=15)
+CRM_MAX_OWNED_PER_ACCOUNT = env.int("CRM_MAX_OWNED_PER_ACCOUNT", default=300)
 CRM_DELETION_GRACE_DAYS = env.int("CRM_DELETION_GRACE_DAYS", default=7)
 
 # --- E-mail ---------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def test_signup_is_all_or_nothing_when_the_crm_cannot_be_created(client, monkeyp
     def broken_provision(**kwargs):
         raise RuntimeError("provisioning failed")
 
-    monkeypatch.setattr("crm.services.crm_provision", broken_provision)
+    monkeypatch.setattr("crm.services.crms.crm_provision", broken_provision)
     client.raise_request_exception = False
 
     response = client.post(SIGNUP_URL, signup_data())

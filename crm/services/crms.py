@@ -8,12 +8,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from slugify import slugify
 
+from config.celery import enqueue_after_commit
 from crm.models import CRM_NAME_MAX_LENGTH, AuditEvent, Crm, CrmUser
+from crm.services.audit import audit_record
 
 # Words a CRM's address may never be: they name, or may one day name, parts of the
 # product itself (paths today, subdomains if CRMs move to their own hosts).
@@ -67,37 +71,26 @@ def crm_slug_generate(*, name: str) -> str:
     return f"{base}-{suffix}"
 
 
-def audit_record(
-    *,
-    crm: Crm,
-    action: str,
-    actor_account: Any = None,
-    actor_crm_user: CrmUser | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    if actor_crm_user is not None:
-        actor_name = f"{actor_crm_user.name} <{actor_crm_user.email}>"
-    elif actor_account is not None:
-        actor_name = actor_account.email
-    else:
-        actor_name = "system"
-    return AuditEvent.objects.create(
-        crm=crm,
-        action=action,
-        actor_account=actor_account,
-        actor_crm_user=actor_crm_user,
-        actor_name=actor_name,
-        details=details or {},
-    )
-
-
 def crm_create(*, owner: Any, name: str, provision_now: bool = False) -> Crm:
     """Create a CRM owned by ``owner`` (an Account).
 
-    With ``provision_now`` the CRM is made ready inside the caller's transaction (the
-    first CRM at sign-up, which must exist together with the Account or not at all).
+    The CRM exists at once as "being created"; a worker provisions it after commit.
+    With ``provision_now`` it is made ready inside the caller's transaction instead
+    (the first CRM at sign-up, which must exist with the Account or not at all).
     """
+    from crm.tasks import provision_crm  # tasks import services: import when used
+
     cleaned_name = crm_name_clean(name)
+    limit = settings.CRM_MAX_OWNED_PER_ACCOUNT
+    if Crm.objects.filter(owner=owner).count() >= limit:
+        raise ValidationError(
+            _(
+                "You already own %(limit)d CRMs, the most one account can have. "
+                "Delete one you no longer use, or contact support to raise the limit."
+            )
+            % {"limit": limit},
+            code="crm_limit_reached",
+        )
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -120,6 +113,8 @@ def crm_create(*, owner: Any, name: str, provision_now: bool = False) -> Crm:
     if provision_now:
         crm_provision(crm_id=crm.pk)
         crm.refresh_from_db()
+    else:
+        enqueue_after_commit(provision_crm, crm.pk)
     return crm
 
 
@@ -152,7 +147,28 @@ def crm_provision(*, crm_id: int) -> Crm | None:
     crm.status = Crm.Status.ACTIVE
     crm.save(update_fields=["status", "updated_at"])
     audit_record(crm=crm, action=AuditEvent.Action.CRM_ACTIVATED)
+    from crm.tasks import send_crm_ready_email
+
+    enqueue_after_commit(send_crm_ready_email, crm.pk)
     return crm
+
+
+def crm_send_ready_email(*, crm: Crm) -> None:
+    """Tell the owner where their new CRM lives and how to sign in to it directly.
+
+    The password is never sent: it is the one of their Account."""
+    owner_user = CrmUser.objects.for_crm(crm).filter(role=CrmUser.Role.OWNER).first()
+    if owner_user is None:
+        return
+    context = {
+        "crm": crm,
+        "crm_user": owner_user,
+        "direct_link": crm_direct_link(crm=crm),
+        "portal_link": f"{settings.SITE_URL}/portal/",
+    }
+    subject = render_to_string("emails/crm_ready_subject.txt", context).strip()
+    body = render_to_string("emails/crm_ready_body.txt", context)
+    send_mail(subject, body, None, [crm.owner.email])
 
 
 def crm_user_create(
@@ -237,3 +253,15 @@ def crm_user_record_login(*, crm_user: CrmUser) -> None:
 
 def crm_direct_link(*, crm: Crm) -> str:
     return f"{settings.SITE_URL}/c/{crm.slug}/"
+
+
+def crm_send_memberships_email(*, email: str, memberships: list[CrmUser]) -> None:
+    """Find my CRMs: the CRMs where ``email`` is a user, with their login links."""
+    links = [
+        {"crm": m.crm, "login_link": f"{crm_direct_link(crm=m.crm)}login/"}
+        for m in memberships
+    ]
+    context = {"email": email, "links": links}
+    subject = render_to_string("emails/find_crms_subject.txt", context).strip()
+    body = render_to_string("emails/find_crms_body.txt", context)
+    send_mail(subject, body, None, [email])
