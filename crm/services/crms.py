@@ -71,6 +71,7 @@ def crm_slug_generate(*, name: str) -> str:
     return f"{base}-{suffix}"
 
 
+@transaction.atomic
 def crm_create(*, owner: Any, name: str, provision_now: bool = False) -> Crm:
     """Create a CRM owned by ``owner`` (an Account).
 
@@ -109,6 +110,7 @@ def crm_create(*, owner: Any, name: str, provision_now: bool = False) -> Crm:
             _("Could not find a free address for this CRM. Please try another name."),
             code="crm_slug_exhausted",
         )
+    _crm_owner_user_ensure(crm)
     audit_record(crm=crm, action=AuditEvent.Action.CRM_CREATED, actor_account=owner)
     if provision_now:
         crm_provision(crm_id=crm.pk)
@@ -118,9 +120,28 @@ def crm_create(*, owner: Any, name: str, provision_now: bool = False) -> Crm:
     return crm
 
 
+def _crm_owner_user_ensure(crm: Crm) -> CrmUser:
+    """The owner's own CRM user, linked to their Account, so the CRM is in their
+    portal list from the first moment, even while it is being created."""
+    existing = CrmUser.objects.for_crm(crm).filter(role=CrmUser.Role.OWNER).first()
+    if existing is not None:
+        return existing
+    owner = crm.owner
+    return CrmUser.objects.create(
+        crm=crm,
+        name=owner.get_full_name(),
+        email=owner.email,
+        # The owner starts with the same password as their Account, so the CRM's
+        # direct link works at once; the two may diverge later.
+        password=owner.password,
+        role=CrmUser.Role.OWNER,
+        account=owner,
+    )
+
+
 @transaction.atomic
 def crm_provision(*, crm_id: int) -> Crm | None:
-    """Make a CRM ready: the owner's linked CRM user, then ``active``.
+    """Make a CRM ready: its owner's linked CRM user and defaults, then ``active``.
 
     Safe to run any number of times: it locks the CRM row and does nothing to a CRM
     that is no longer being created."""
@@ -132,18 +153,7 @@ def crm_provision(*, crm_id: int) -> Crm | None:
     )
     if crm is None or crm.status != Crm.Status.PROVISIONING:
         return crm
-    owner = crm.owner
-    if not CrmUser.objects.for_crm(crm).filter(role=CrmUser.Role.OWNER).exists():
-        CrmUser.objects.create(
-            crm=crm,
-            name=owner.get_full_name(),
-            email=owner.email,
-            # The owner starts with the same password as their Account, so the
-            # CRM's direct link works at once; the two may diverge later.
-            password=owner.password,
-            role=CrmUser.Role.OWNER,
-            account=owner,
-        )
+    _crm_owner_user_ensure(crm)
     crm.status = Crm.Status.ACTIVE
     crm.save(update_fields=["status", "updated_at"])
     audit_record(crm=crm, action=AuditEvent.Action.CRM_ACTIVATED)

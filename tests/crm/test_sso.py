@@ -1,0 +1,157 @@
+"""Enter: the portal's one-time hand-off into a CRM."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import AuditEvent, Crm, CrmUser, SsoToken
+from crm.services import crm_user_set_active, sso_token_issue
+
+
+@pytest.fixture
+def owner_a(crm_a):
+    return CrmUser.objects.get(crm=crm_a, role="owner")
+
+
+def enter(client, crm):
+    return client.post(reverse("portal:crm_enter", kwargs={"crm_id": crm.pk}))
+
+
+def test_enter_lands_on_crm_home_signed_in_as_own_crm_user(client, crm_a, owner_a):
+    client.force_login(crm_a.owner)
+
+    response = enter(client, crm_a)
+    assert response.status_code == 302
+    assert response.url.startswith("/c/alpha/sso/")
+    landed = client.get(response.url)
+    assert landed.status_code == 302
+    assert landed.url == "/c/alpha/"
+    home = client.get("/c/alpha/")
+    assert home.status_code == 200
+    assert owner_a.name in home.content.decode()
+    assert AuditEvent.objects.filter(
+        crm=crm_a, action="crm.entered", actor_account=crm_a.owner
+    ).exists()
+
+
+def test_token_is_stored_hashed_and_short_lived(crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    row = SsoToken.objects.get()
+    assert token not in row.token_hash
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    assert row.expires_at - timezone.now() <= timedelta(seconds=60)
+
+
+def test_replayed_token_is_refused(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    url = reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+    assert client.get(url).status_code == 302
+
+    other_browser = type(client)()
+    replay = other_browser.get(url)
+    assert replay.status_code == 403
+    assert "already been used" in replay.content.decode()
+    assert other_browser.get("/c/alpha/").status_code == 302
+
+
+def test_expired_token_is_refused(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    SsoToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+    )
+    assert response.status_code == 403
+    assert "expired" in response.content.decode()
+    assert client.get("/c/alpha/").status_code == 302
+
+
+def test_token_for_another_crm_is_refused_and_burnt(client, crm_a, crm_b, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    wrong = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "beta", "token": token})
+    )
+    assert wrong.status_code == 403
+    assert "another CRM" in wrong.content.decode()
+    assert client.get("/c/beta/").status_code == 302
+    # Shown to the wrong CRM, it is no longer good anywhere.
+    right = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+    )
+    assert right.status_code == 403
+
+
+def test_made_up_token_is_refused(client, crm_a):
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": "x" * 43})
+    )
+    assert response.status_code == 403
+    assert "not valid" in response.content.decode()
+
+
+def test_user_deactivated_after_issue_is_refused(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    crm_user_set_active(crm_user=owner_a, is_active=False)
+
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+    )
+    assert response.status_code == 403
+    assert "deactivated" in response.content.decode()
+
+
+def test_user_unlinked_after_issue_is_refused(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    CrmUser.objects.filter(pk=owner_a.pk).update(account=None)
+
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+    )
+    assert response.status_code == 403
+    assert "no longer linked" in response.content.decode()
+
+
+def test_crm_no_longer_active_refuses_the_token(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    Crm.objects.filter(pk=crm_a.pk).update(
+        status=Crm.Status.PENDING_DELETION, deletion_due_at=timezone.now()
+    )
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+    )
+    assert response.status_code == 403
+    assert "scheduled for deletion" in response.content.decode()
+
+
+def test_enter_a_crm_the_account_is_not_linked_to_is_404(client, crm_a, crm_b):
+    client.force_login(crm_a.owner)
+    assert enter(client, crm_b).status_code == 404
+    assert enter(client, Crm(pk=999_999)).status_code == 404
+    assert SsoToken.objects.count() == 0
+
+
+def test_enter_needs_post_and_a_portal_login(client, crm_a):
+    assert enter(client, crm_a).status_code == 302  # to the portal login
+    client.force_login(crm_a.owner)
+    url = reverse("portal:crm_enter", kwargs={"crm_id": crm_a.pk})
+    assert client.get(url).status_code == 405
+
+
+def test_enter_a_crm_scheduled_for_deletion_says_so(client, crm_a):
+    Crm.objects.filter(pk=crm_a.pk).update(
+        status=Crm.Status.PENDING_DELETION, deletion_due_at=timezone.now()
+    )
+    client.force_login(crm_a.owner)
+    response = enter(client, crm_a)
+    assert response.status_code == 403
+    assert "scheduled for deletion" in response.content.decode()
+    assert SsoToken.objects.count() == 0
+
+
+def test_enter_as_deactivated_crm_user_is_refused(client, crm_a, owner_a):
+    crm_user_set_active(crm_user=owner_a, is_active=False)
+    client.force_login(crm_a.owner)
+    response = enter(client, crm_a)
+    assert response.status_code == 403
+    assert "deactivated" in response.content.decode()

@@ -1,0 +1,67 @@
+"""Every tenant URL, tried from a session of another CRM, and every portal URL that
+takes a CRM id, tried with a CRM the Account is not linked to."""
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from crm import urls as crm_urls
+from portal import urls as portal_urls
+from tests.factories import DEFAULT_PASSWORD
+
+# Placeholder values for URL parameters other than the CRM slug.
+SAMPLE_KWARGS = {"token": "x" * 43}
+
+
+def _patterns(module) -> list[URLPattern]:
+    return [p for p in module.urlpatterns if isinstance(p, URLPattern)]
+
+
+@pytest.mark.parametrize("pattern", _patterns(crm_urls), ids=lambda p: p.name)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_crm_session_of_crm_a_opens_nothing_in_crm_b(
+    client, crm_a, crm_b, staff_a, staff_b, pattern, method
+):
+    client.post(
+        reverse("crm:login", kwargs={"slug": crm_a.slug}),
+        {"email": staff_a.email, "password": DEFAULT_PASSWORD},
+    )
+    kwargs = {"slug": crm_b.slug}
+    kwargs.update(
+        {
+            k: v
+            for k, v in SAMPLE_KWARGS.items()
+            if k in pattern.pattern.regex.groupindex
+        }
+    )
+    url = reverse(f"crm:{pattern.name}", kwargs=kwargs)
+
+    response = getattr(client, method)(url)
+
+    body = response.content.decode()
+    assert staff_b.email not in body
+    assert staff_b.name not in body
+    assert response.status_code in (200, 302, 400, 403, 405)
+    if response.status_code == 302:
+        assert response.url.startswith(f"/c/{crm_b.slug}/")
+    if response.status_code in (200, 400):
+        # Only the login page of CRM B answers, and it shows no one's data.
+        assert pattern.name == "login"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [p for p in _patterns(portal_urls) if "crm_id" in p.pattern.regex.groupindex],
+    ids=lambda p: p.name,
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_portal_urls_with_another_accounts_crm_id_are_404(
+    client, crm_a, crm_b, pattern, method
+):
+    client.force_login(crm_a.owner)
+    url = reverse(f"portal:{pattern.name}", kwargs={"crm_id": crm_b.pk})
+    response = getattr(client, method)(url)
+    assert response.status_code in (404, 405)
+    if method == "get" and pattern.name == "crm_row":
+        assert response.status_code == 404
+    if method == "post" and pattern.name == "crm_enter":
+        assert response.status_code == 404
