@@ -134,6 +134,8 @@ else:
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        # The default of one second is felt as lag on a "being created" CRM.
+        "polling_interval": 0.2,
     }
     for folder in ("queue", "processed"):
         (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
