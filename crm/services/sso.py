@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import AuditEvent, Crm, CrmUser, SsoToken
+from crm.models import AuditEvent, ConnectionCode, Crm, CrmUser, SsoToken
 from crm.services.audit import audit_record
 from crm.services.secrets import secret_hash, url_token_new
 
@@ -88,8 +88,9 @@ def sso_token_redeem(*, crm: Crm, token: str) -> CrmUser:
 
 
 def sso_tokens_delete_stale(*, older_than: timedelta = timedelta(hours=1)) -> int:
-    """Housekeeping: used and expired tokens are of no further use."""
-    deleted, _counts = SsoToken.objects.filter(
-        expires_at__lt=timezone.now() - older_than
-    ).delete()
-    return deleted
+    """Housekeeping: expired hand-off tokens and connection codes are of no further
+    use (kept an hour past expiry so a late click still gets an exact message)."""
+    cutoff = timezone.now() - older_than
+    tokens, _counts = SsoToken.objects.filter(expires_at__lt=cutoff).delete()
+    codes, _counts = ConnectionCode.objects.filter(expires_at__lt=cutoff).delete()
+    return tokens + codes

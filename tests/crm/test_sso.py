@@ -155,3 +155,21 @@ def test_enter_as_deactivated_crm_user_is_refused(client, crm_a, owner_a):
     response = enter(client, crm_a)
     assert response.status_code == 403
     assert "deactivated" in response.content.decode()
+
+
+def test_housekeeping_deletes_only_long_expired_tokens_and_codes(crm_a, owner_a):
+    from crm.models import ConnectionCode
+    from crm.services import connection_code_issue, sso_tokens_delete_stale
+
+    sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    connection_code_issue(crm_user=owner_a)
+    old = SsoToken.objects.order_by("pk").first()
+    SsoToken.objects.filter(pk=old.pk).update(
+        expires_at=timezone.now() - timedelta(hours=2)
+    )
+    ConnectionCode.objects.update(expires_at=timezone.now() - timedelta(hours=2))
+
+    assert sso_tokens_delete_stale() == 2
+    assert SsoToken.objects.count() == 1
+    assert ConnectionCode.objects.count() == 0
