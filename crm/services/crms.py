@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from slugify import slugify
 
 from config.celery import enqueue_after_commit
-from crm.models import CRM_NAME_MAX_LENGTH, AuditEvent, Crm, CrmUser
+from crm.models import (
+    CRM_NAME_MAX_LENGTH,
+    AuditEvent,
+    Crm,
+    CrmGroup,
+    CrmUser,
+    Pipeline,
+    PipelineStatus,
+)
 from crm.services.audit import audit_record
 
 # Words a CRM's address may never be: they name, or may one day name, parts of the
@@ -139,6 +147,32 @@ def _crm_owner_user_ensure(crm: Crm) -> CrmUser:
     )
 
 
+def _crm_defaults_ensure(crm: Crm) -> None:
+    """What a new CRM starts with, so it is usable the moment it opens: a sales
+    pipeline (ending in Won and Lost) and two groups."""
+    if not Pipeline.objects.for_crm(crm).exists():
+        pipeline = Pipeline.objects.create(crm=crm, name=_("Sales"), position=0)
+        statuses = [
+            (_("New"), PipelineStatus.Kind.OPEN, "#0b5cad"),
+            (_("Qualified"), PipelineStatus.Kind.OPEN, "#6639ba"),
+            (_("Proposal sent"), PipelineStatus.Kind.OPEN, "#9a6700"),
+            (_("Negotiation"), PipelineStatus.Kind.OPEN, "#bc4c00"),
+            (_("Won"), PipelineStatus.Kind.WON, "#1a7f37"),
+            (_("Lost"), PipelineStatus.Kind.LOST, "#b42318"),
+        ]
+        PipelineStatus.objects.bulk_create(
+            PipelineStatus(
+                crm=crm, pipeline=pipeline, name=name, kind=kind, color=color,
+                position=position,
+            )
+            for position, (name, kind, color) in enumerate(statuses)
+        )  # fmt: skip
+    if not CrmGroup.objects.for_crm(crm).exists():
+        CrmGroup.objects.bulk_create(
+            CrmGroup(crm=crm, name=name) for name in (_("Sales"), _("Management"))
+        )
+
+
 @transaction.atomic
 def crm_provision(*, crm_id: int) -> Crm | None:
     """Make a CRM ready: its owner's linked CRM user and defaults, then ``active``.
@@ -154,6 +188,7 @@ def crm_provision(*, crm_id: int) -> Crm | None:
     if crm is None or crm.status != Crm.Status.PROVISIONING:
         return crm
     _crm_owner_user_ensure(crm)
+    _crm_defaults_ensure(crm)
     crm.status = Crm.Status.ACTIVE
     crm.save(update_fields=["status", "updated_at"])
     audit_record(crm=crm, action=AuditEvent.Action.CRM_ACTIVATED)

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm.models import Crm, CrmUser
+from crm.models import Crm, CrmGroup, CrmUser, Pipeline, PipelineStatus
 from crm.services import (
     crm_create,
     crm_name_clean,
@@ -55,6 +55,11 @@ def test_crm_create_then_provision_is_idempotent():
     assert crm.status == Crm.Status.ACTIVE
     owners = CrmUser.objects.for_crm(crm).filter(role=CrmUser.Role.OWNER)
     assert [u.account_id for u in owners] == [owner.pk]
+    pipelines = list(Pipeline.objects.for_crm(crm))
+    assert [p.name for p in pipelines] == ["Sales"]
+    kinds = list(PipelineStatus.objects.for_crm(crm).values_list("kind", flat=True))
+    assert kinds.count("won") == 1 and kinds.count("lost") == 1 and len(kinds) == 6
+    assert CrmGroup.objects.for_crm(crm).count() == 2
 
 
 @pytest.mark.django_db

@@ -1,0 +1,24 @@
+from crm.models.audit import AuditEvent
+from crm.models.handoff import ConnectionCode, SsoToken
+from crm.models.pipelines import Pipeline, PipelineStatus
+from crm.models.tenancy import (
+    CRM_NAME_MAX_LENGTH,
+    Crm,
+    CrmScopedModel,
+    CrmScopedQuerySet,
+)
+from crm.models.users import CrmGroup, CrmUser
+
+__all__ = [
+    "CRM_NAME_MAX_LENGTH",
+    "AuditEvent",
+    "ConnectionCode",
+    "Crm",
+    "CrmGroup",
+    "CrmScopedModel",
+    "CrmScopedQuerySet",
+    "CrmUser",
+    "Pipeline",
+    "PipelineStatus",
+    "SsoToken",
+]

@@ -1,0 +1,49 @@
+"""Short-lived secrets that carry a person between the portal and a CRM."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from crm.models.tenancy import CrmScopedModel
+from crm.models.users import CrmUser
+
+
+class SsoToken(CrmScopedModel):
+    """A one-time hand-off from the portal into a CRM (Enter).
+
+    Only a keyed hash of the token is stored; the token itself lives for seconds in
+    one redirect. ``used_at`` is set by a compare-and-set, so it redeems once."""
+
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Enter token for user {self.crm_user_id} (expires {self.expires_at})"
+
+
+class ConnectionCode(CrmScopedModel):
+    """A short code a CRM user copies from *My profile* to link their CRM user to a
+    portal Account. Single use, short-lived, stored as a keyed hash."""
+
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "crm_user"])]
+
+    def __str__(self) -> str:
+        return f"Connection code of user {self.crm_user_id} (expires {self.expires_at})"

@@ -1,0 +1,77 @@
+"""The tenant itself, and the base of every model that holds one tenant's data.
+
+Every model holding a CRM's data inherits ``CrmScopedModel``: a non-null, indexed
+``crm`` foreign key and a manager whose ``for_crm()`` is the only sanctioned way to
+look rows up. ``tests/crm/test_tenancy_meta.py`` fails if a model forgets it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+CRM_NAME_MAX_LENGTH = 100
+
+
+class Crm(models.Model):
+    class Status(models.TextChoices):
+        PROVISIONING = "provisioning", _("Being created")
+        ACTIVE = "active", _("Active")
+        PENDING_DELETION = "pending_deletion", _("Scheduled for deletion")
+        PURGING = "purging", _("Being deleted")
+
+    name = models.CharField(_("name"), max_length=CRM_NAME_MAX_LENGTH)
+    slug = models.SlugField(_("address"), max_length=63, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_crms",
+        verbose_name=_("owner"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PROVISIONING
+    )
+    deletion_due_at = models.DateTimeField(_("deletion due at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("CRM")
+        verbose_name_plural = _("CRMs")
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="crm_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status="pending_deletion", deletion_due_at__isnull=False)
+                | ~Q(status="pending_deletion"),
+                name="crm_pending_deletion_has_due_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class CrmScopedQuerySet(models.QuerySet):
+    def for_crm(self, crm: Crm | int) -> CrmScopedQuerySet:
+        return self.filter(crm=crm)
+
+
+class CrmScopedModel(models.Model):
+    """Base of every model that holds one CRM's data."""
+
+    crm = models.ForeignKey(
+        Crm, on_delete=models.CASCADE, related_name="+", verbose_name=_("CRM")
+    )
+
+    objects = CrmScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,112 @@
+"""People inside one CRM."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.tenancy import CrmScopedModel
+
+
+class CrmGroup(CrmScopedModel):
+    """A team inside a CRM; every user belongs to at most one."""
+
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        constraints = [
+            models.UniqueConstraint("crm", Lower("name"), name="crm_group_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CrmUser(CrmScopedModel):
+    """A person inside one CRM, with credentials valid for that CRM only."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        ADMIN = "admin", _("Administrator")
+        USER = "user", _("User")
+
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("email"), max_length=254)
+    password = models.CharField(_("password"), max_length=128)
+    role = models.CharField(
+        _("role"), max_length=10, choices=Role.choices, default=Role.USER
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="crm_users",
+        verbose_name=_("linked account"),
+    )
+    group = models.ForeignKey(
+        CrmGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("group"),
+    )
+    last_login = models.DateTimeField(_("last login"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("CRM user")
+        verbose_name_plural = _("CRM users")
+        constraints = [
+            models.UniqueConstraint(
+                "crm", Lower("email"), name="crm_user_email_unique_in_crm"
+            ),
+            models.UniqueConstraint(
+                fields=["crm", "account"],
+                condition=Q(account__isnull=False),
+                name="crm_user_one_per_account_in_crm",
+            ),
+            models.UniqueConstraint(
+                fields=["crm"],
+                condition=Q(role="owner"),
+                name="crm_user_one_owner_per_crm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def set_password(self, raw_password: str | None) -> None:
+        self.password = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        def upgrade_hash(raw: str) -> None:
+            self.set_password(raw)
+            type(self).objects.filter(pk=self.pk).update(password=self.password)
+
+        return check_password(raw_password, self.password, upgrade_hash)
+
+    def session_auth_hash(self) -> str:
+        """Changes whenever the password or the active state does, which ends every
+        CRM session of this user that was opened before the change."""
+        return salted_hmac(
+            "crm.CrmUser.session_auth_hash",
+            f"{self.password}:{self.is_active}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)
