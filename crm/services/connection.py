@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,11 +127,19 @@ def crm_user_connect_account(*, code: str, account: Any) -> CrmUser:
     now = timezone.now()
     row.used_at = now
     row.save(update_fields=["used_at"])
-    linked = CrmUser.objects.filter(pk=row.crm_user_id, account__isnull=True).update(
-        account=account, updated_at=now
-    )
+    try:
+        with transaction.atomic():
+            # Compare-and-set: of two confirmations racing, one links, one is told.
+            linked = CrmUser.objects.filter(
+                pk=row.crm_user_id, account__isnull=True
+            ).update(account=account, updated_at=now)
+    except IntegrityError:  # another user of this CRM was linked to it meanwhile
+        linked = 0
     if linked != 1:
-        raise ConnectRefused(_("This user is already linked to another account."))
+        raise ConnectRefused(
+            _("%(crm)s or this user of it was just linked elsewhere. Please reload.")
+            % {"crm": row.crm.name}
+        )
     crm_user = row.crm_user
     crm_user.account = account
     audit_record(
