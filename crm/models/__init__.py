@@ -1,6 +1,7 @@
 from crm.models.audit import AuditEvent
 from crm.models.handoff import ConnectionCode, SsoToken
 from crm.models.pipelines import Pipeline, PipelineStatus
+from crm.models.records import Company, Contact, CrmRecord, Deal, Task
 from crm.models.tenancy import (
     CRM_NAME_MAX_LENGTH,
     Crm,
@@ -12,13 +13,18 @@ from crm.models.users import CrmGroup, CrmUser
 __all__ = [
     "CRM_NAME_MAX_LENGTH",
     "AuditEvent",
+    "Company",
     "ConnectionCode",
+    "Contact",
     "Crm",
     "CrmGroup",
+    "CrmRecord",
     "CrmScopedModel",
     "CrmScopedQuerySet",
     "CrmUser",
+    "Deal",
     "Pipeline",
     "PipelineStatus",
     "SsoToken",
+    "Task",
 ]

@@ -20,6 +20,11 @@ class AuditEvent(CrmScopedModel):
         CRM_CONNECTED = "crm.connected", _("Connected to an account")
         CRM_USER_LOGGED_IN = "crm_user.logged_in", _("Signed in")
         CRM_USER_CREATED = "crm_user.created", _("User added")
+        CRM_USER_RIGHTS_CHANGED = "crm_user.rights_changed", _("Role or rights changed")
+        CRM_USER_DEACTIVATED = "crm_user.deactivated", _("User deactivated")
+        CRM_USER_REACTIVATED = "crm_user.reactivated", _("User reactivated")
+        CRM_USER_DELETED = "crm_user.deleted", _("User deleted")
+        CRM_USER_PASSWORD_CHANGED = "crm_user.password_changed", _("Password changed")
         CONNECTION_CODE_CREATED = "connection_code.created", _("Connection code made")
 
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)

@@ -35,6 +35,12 @@ class Crm(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PROVISIONING
     )
     deletion_due_at = models.DateTimeField(_("deletion due at"), null=True, blank=True)
+    seat_limit = models.PositiveIntegerField(
+        _("seats"),
+        null=True,
+        blank=True,
+        help_text=_("How many active users the CRM may have. Empty: no limit."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

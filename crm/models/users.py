@@ -62,6 +62,12 @@ class CrmUser(CrmScopedModel):
         related_name="members",
         verbose_name=_("group"),
     )
+    rights = models.JSONField(
+        _("rights"),
+        default=dict,
+        blank=True,
+        help_text=_("Per entity and action, the scope: none, own, group or all."),
+    )
     last_login = models.DateTimeField(_("last login"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

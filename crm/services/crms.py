@@ -216,44 +216,6 @@ def crm_send_ready_email(*, crm: Crm) -> None:
     send_mail(subject, body, None, [crm.owner.email])
 
 
-def crm_user_create(
-    *,
-    crm: Crm,
-    name: str,
-    email: str,
-    password: str | None,
-    role: str = CrmUser.Role.USER,
-    account: Any = None,
-    created_by: CrmUser | None = None,
-) -> CrmUser:
-    email = email.strip().lower()
-    if CrmUser.objects.for_crm(crm).filter(email__iexact=email).exists():
-        raise ValidationError(
-            {"email": _("This CRM already has a user with this email.")},
-            code="crm_user_email_taken",
-        )
-    crm_user = CrmUser(
-        crm=crm, name=name.strip(), email=email, role=role, account=account
-    )
-    crm_user.set_password(password)
-    crm_user.full_clean(exclude=["crm", "account", "password"])
-    try:
-        with transaction.atomic():
-            crm_user.save()
-    except IntegrityError as error:
-        raise ValidationError(
-            {"email": _("This CRM already has a user with this email.")},
-            code="crm_user_email_taken",
-        ) from error
-    audit_record(
-        crm=crm,
-        action=AuditEvent.Action.CRM_USER_CREATED,
-        actor_crm_user=created_by,
-        details={"crm_user_id": crm_user.pk, "email": email},
-    )
-    return crm_user
-
-
 def crm_user_set_password(*, crm_user: CrmUser, password: str) -> CrmUser:
     crm_user.set_password(password)
     crm_user.save(update_fields=["password", "updated_at"])
