@@ -5,7 +5,17 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import Account
-from crm.models import Crm, CrmUser
+from crm.models import (
+    Company,
+    Contact,
+    Crm,
+    CrmGroup,
+    CrmUser,
+    Deal,
+    Pipeline,
+    PipelineStatus,
+    Task,
+)
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 
@@ -48,3 +58,68 @@ class OwnerCrmUserFactory(CrmUserFactory):
     role = CrmUser.Role.OWNER
     account = factory.LazyAttribute(lambda o: o.crm.owner)
     email = factory.LazyAttribute(lambda o: o.crm.owner.email)
+
+
+class CrmGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CrmGroup
+
+    crm = factory.SubFactory(CrmFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class PipelineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pipeline
+
+    crm = factory.SubFactory(CrmFactory)
+    name = factory.Sequence(lambda n: f"Pipeline {n}")
+
+
+class PipelineStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PipelineStatus
+
+    pipeline = factory.SubFactory(PipelineFactory)
+    crm = factory.SelfAttribute("pipeline.crm")
+    name = factory.Sequence(lambda n: f"Status {n}")
+
+
+class _RecordFactory(factory.django.DjangoModelFactory):
+    """A record of the responsible user's CRM."""
+
+    responsible = factory.SubFactory(CrmUserFactory)
+    crm = factory.SelfAttribute("responsible.crm")
+
+
+class ContactFactory(_RecordFactory):
+    class Meta:
+        model = Contact
+
+    name = factory.Faker("name")
+
+
+class CompanyFactory(_RecordFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Faker("company")
+
+
+class DealFactory(_RecordFactory):
+    class Meta:
+        model = Deal
+
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    status = factory.SubFactory(
+        PipelineStatusFactory,
+        pipeline__crm=factory.SelfAttribute("...responsible.crm"),
+    )
+    pipeline = factory.SelfAttribute("status.pipeline")
+
+
+class TaskFactory(_RecordFactory):
+    class Meta:
+        model = Task
+
+    text = factory.Sequence(lambda n: f"Call back #{n}")

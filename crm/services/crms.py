@@ -55,7 +55,14 @@ def crm_name_clean(name: str | None) -> str:
 
 def _crm_slug_candidates(name: str) -> tuple[str, set[str]]:
     base = (
-        slugify(name, max_length=SLUG_BASE_MAX_LENGTH, word_boundary=True) or "my-crm"
+        slugify(
+            name,
+            max_length=SLUG_BASE_MAX_LENGTH,
+            word_boundary=True,
+            # "Olga's Shop" reads as olgas-shop, not olga-s-shop.
+            replacements=[["'", ""], ["’", ""]],
+        )
+        or "my-crm"
     )
     if base in RESERVED_SLUGS:
         base = f"{base}-crm"

@@ -237,9 +237,7 @@ def _lock_target(crm: Crm, crm_user_id: int, actor: CrmUser) -> CrmUser:
     if target is None:
         raise Http404("No such user in this CRM.")
     if target.role == CrmUser.Role.OWNER:
-        raise ValidationError(
-            _("The owner of the CRM cannot be deactivated or deleted.")
-        )
+        raise ValidationError(_("The owner cannot be deactivated or deleted."))
     if target.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate or delete yourself."))
     return target

@@ -99,3 +99,8 @@ def test_crm_user_passwords_are_hashed(crm_a):
         crm_user_authenticate(crm=crm_a, email="ann@example.com", password="wrong")
         is None
     )
+
+
+@pytest.mark.django_db
+def test_apostrophes_do_not_split_words_in_the_address():
+    assert crm_slug_generate(name="Olga's Shop") == "olgas-shop"
