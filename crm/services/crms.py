@@ -60,7 +60,7 @@ def _crm_slug_candidates(name: str) -> tuple[str, set[str]]:
             max_length=SLUG_BASE_MAX_LENGTH,
             word_boundary=True,
             # "Olga's Shop" reads as olgas-shop, not olga-s-shop.
-            replacements=[["'", ""], ["’", ""]],
+            replacements=[["'", ""], ["\u2019", ""]],
         )
         or "my-crm"
     )
