@@ -53,3 +53,18 @@ def crm_view(
     if view is not None:
         return decorator(view)
     return decorator
+
+
+def crm_admin_required(
+    func: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Under ``@crm_view``: the owner and administrators only. Others get 403: the
+    page exists, they just may not use it."""
+
+    @wraps(func)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.crm_user.is_admin:
+            return render(request, "403.html", {"crm": request.crm}, status=403)
+        return func(request, *args, **kwargs)
+
+    return wrapper

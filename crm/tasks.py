@@ -2,10 +2,11 @@
 
 from celery import shared_task
 
-from crm.models import Crm
+from crm.models import Crm, CrmUser
 from crm.selectors import crm_ids_stuck_provisioning, crm_user_memberships_by_email
 from crm.services import crm_provision, sso_tokens_delete_stale
 from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
+from crm.services.invitations import crm_send_invitation_email
 
 
 @shared_task(
@@ -40,3 +41,10 @@ def send_memberships_email(email: str) -> None:
 @shared_task
 def delete_stale_sso_tokens() -> int:
     return sso_tokens_delete_stale()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_invitation_email(crm_user_id: int, link: str, inviter: str) -> None:
+    crm_user = CrmUser.objects.select_related("crm").filter(pk=crm_user_id).first()
+    if crm_user is not None and crm_user.is_active:
+        crm_send_invitation_email(crm_user=crm_user, link=link, inviter=inviter)

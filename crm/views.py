@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.core import ratelimit
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.decorators import crm_view
-from crm.forms import CrmLoginForm
+from crm.forms import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
 from crm.models import CrmUser
 from crm.services import (
     SsoRefused,
@@ -19,7 +20,9 @@ from crm.services import (
     sso_token_redeem,
 )
 from crm.services.connection import connection_code_ttl
-from crm.sessions import crm_session_login, crm_session_logout
+from crm.services.invitations import crm_invitation_accept, crm_invitation_get
+from crm.services.users import crm_user_change_own_password
+from crm.sessions import crm_session_login, crm_session_logout, crm_session_refresh
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -116,6 +119,7 @@ def crm_profile(request: HttpRequest) -> HttpResponse:
             "crm": request.crm,
             "crm_user": request.crm_user,
             "issued_code": issued,
+            "password_form": OwnPasswordChangeForm(crm_user=request.crm_user),
             "code_ttl_minutes": int(connection_code_ttl().total_seconds() // 60),
         },
     )
@@ -138,3 +142,63 @@ def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
     crm_user_record_login(crm_user=crm_user)
     # Off the token's URL at once, so it is not kept in history or sent as Referer.
     return redirect("crm:home", slug=request.crm.slug)
+
+
+@require_POST
+@crm_view
+def crm_profile_password(request: HttpRequest) -> HttpResponse:
+    form = OwnPasswordChangeForm(request.POST, crm_user=request.crm_user)
+    if not form.is_valid():
+        return render(
+            request,
+            "crm/profile.html",
+            {
+                "crm": request.crm,
+                "crm_user": request.crm_user,
+                "password_form": form,
+                "code_ttl_minutes": int(connection_code_ttl().total_seconds() // 60),
+            },
+            status=400,
+        )
+    crm_user_change_own_password(
+        crm_user=request.crm_user, password=form.cleaned_data["new_password1"]
+    )
+    # Other sessions of this user end; this one goes on.
+    crm_session_refresh(request, request.crm_user)
+    messages.success(request, _("Your password has been changed."))
+    return redirect("crm:profile", slug=request.crm.slug)
+
+
+@crm_view(allow_anonymous=True)
+def crm_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = crm_invitation_get(crm=request.crm, token=token)
+    except ValidationError as error:
+        return render(
+            request,
+            "crm/sso_refused.html",
+            {"crm": request.crm, "reason": " ".join(error.messages)},
+            status=403,
+        )
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            crm_user = crm_invitation_accept(
+                crm=request.crm, token=token, password=form.cleaned_data["password1"]
+            )
+        except ValidationError as error:
+            for field, errors in getattr(
+                error, "message_dict", {None: error.messages}
+            ).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            crm_session_login(request, crm_user)
+            crm_user_record_login(crm_user=crm_user)
+            messages.success(request, _("Welcome! Your password is set."))
+            return redirect("crm:home", slug=request.crm.slug)
+    return render(
+        request,
+        "crm/invitation.html",
+        {"crm": request.crm, "form": form, "invited": invitation.crm_user},
+        status=400 if form.errors else 200,
+    )

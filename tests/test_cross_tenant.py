@@ -9,7 +9,8 @@ from portal import urls as portal_urls
 from tests.factories import DEFAULT_PASSWORD
 
 # Placeholder values for URL parameters other than the CRM slug.
-SAMPLE_KWARGS = {"token": "x" * 43}
+SAMPLE_KWARGS = {"token": "x" * 43, "crm_user_id": 1, "group_id": 1}
+ID_PARAMETERS = {"crm_user_id", "group_id"}
 
 
 def _patterns(module) -> list[URLPattern]:
@@ -46,6 +47,40 @@ def test_crm_session_of_crm_a_opens_nothing_in_crm_b(
     if response.status_code in (200, 400):
         # Only the login page of CRM B answers, and it shows no one's data.
         assert pattern.name == "login"
+
+
+def _params(pattern) -> set[str]:
+    return set(pattern.pattern.regex.groupindex)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [p for p in _patterns(crm_urls) if _params(p) & ID_PARAMETERS],
+    ids=lambda p: p.name,
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
+    client, crm_a, crm_b, staff_b, pattern, method
+):
+    from crm.models import CrmUser
+    from tests.factories import CrmGroupFactory
+
+    owner_a = CrmUser.objects.get(crm=crm_a, role="owner")
+    client.post(
+        reverse("crm:login", kwargs={"slug": crm_a.slug}),
+        {"email": owner_a.email, "password": DEFAULT_PASSWORD},
+    )
+    foreign_ids = {"crm_user_id": staff_b.pk, "group_id": CrmGroupFactory(crm=crm_b).pk}
+    kwargs = {"slug": crm_a.slug}
+    kwargs.update({k: foreign_ids[k] for k in _params(pattern) & ID_PARAMETERS})
+    url = reverse(f"crm:{pattern.name}", kwargs=kwargs)
+
+    response = getattr(client, method)(url, {"name": "Hijack", "recipient": ""})
+
+    assert response.status_code in (404, 405)
+    staff_b.refresh_from_db()
+    assert staff_b.is_active
+    assert staff_b.name != "Hijack"
 
 
 @pytest.mark.parametrize(

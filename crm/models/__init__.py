@@ -1,5 +1,5 @@
 from crm.models.audit import AuditEvent
-from crm.models.handoff import ConnectionCode, SsoToken
+from crm.models.handoff import ConnectionCode, CrmUserInvitation, SsoToken
 from crm.models.pipelines import Pipeline, PipelineStatus
 from crm.models.records import Company, Contact, CrmRecord, Deal, Task
 from crm.models.tenancy import (
@@ -22,6 +22,7 @@ __all__ = [
     "CrmScopedModel",
     "CrmScopedQuerySet",
     "CrmUser",
+    "CrmUserInvitation",
     "Deal",
     "Pipeline",
     "PipelineStatus",

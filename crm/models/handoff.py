@@ -47,3 +47,19 @@ class ConnectionCode(CrmScopedModel):
 
     def __str__(self) -> str:
         return f"Connection code of user {self.crm_user_id} (expires {self.expires_at})"
+
+
+class CrmUserInvitation(CrmScopedModel):
+    """An emailed link that lets a newly added user choose their own password."""
+
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "crm_user"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of user {self.crm_user_id} (expires {self.expires_at})"

@@ -398,3 +398,16 @@ def crm_groups_with_counts(*, crm: Crm):
         .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
         .order_by("name")
     )
+
+
+def crm_user_change_own_password(*, crm_user: CrmUser, password: str) -> CrmUser:
+    """The user's own change (the form checked the current password). Every other
+    session of theirs ends, as the session hash covers the password."""
+    crm_user.set_password(password)
+    crm_user.save(update_fields=["password", "updated_at"])
+    audit_record(
+        crm=crm_user.crm,
+        action=AuditEvent.Action.CRM_USER_PASSWORD_CHANGED,
+        actor_crm_user=crm_user,
+    )
+    return crm_user
