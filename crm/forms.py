@@ -84,7 +84,17 @@ class CrmUserForm(RightsFieldsMixin, forms.Form):
 
 
 class CrmUserAddForm(CrmUserForm):
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(
+        label=_("Email"),
+        widget=forms.EmailInput(
+            attrs={
+                "hx-get": "lookup/",
+                "hx-trigger": "change, keyup delay:600ms changed",
+                "hx-target": "#existing-person",
+                "autocomplete": "off",
+            }
+        ),
+    )
     invite = forms.BooleanField(
         label=_("Email an invitation so they choose their own password"),
         required=False,

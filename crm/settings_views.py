@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +20,12 @@ from crm.forms import (
 )
 from crm.models import AuditEvent
 from crm.rights import rights_summary
-from crm.selectors import crm_user_get, crm_users_list
+from crm.selectors import (
+    crm_user_find_by_email,
+    crm_user_get,
+    crm_users_list,
+    person_name_for_email,
+)
 from crm.services import (
     crm_group_create,
     crm_group_delete,
@@ -99,6 +105,24 @@ def user_add(request: HttpRequest) -> HttpResponse:
             return redirect(_users_url(request))
     status = 400 if form.errors else 200
     return render(request, "crm/settings/user_add.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET"])
+@crm_view
+@crm_admin_required
+def user_lookup(request: HttpRequest) -> HttpResponse:
+    """htmx: when the email typed in "Add user" is known elsewhere, offer its name."""
+    key = f"{request.crm.pk}:{request.crm_user.pk}"
+    if not ratelimit.consume(request, action="crm_user_lookup", key=key):
+        return HttpResponse(status=429)
+    email = request.GET.get("email", "")
+    taken_here = crm_user_find_by_email(crm=request.crm, email=email) is not None
+    name = None if taken_here else person_name_for_email(crm=request.crm, email=email)
+    return render(
+        request,
+        "crm/settings/_existing_person.html",
+        {"name": name, "email": email, "taken_here": taken_here},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/users/", settings_views.users_list, name="users"),
     path("settings/users/new/", settings_views.user_add, name="user_add"),
     path("settings/users/seats/", settings_views.seats_update, name="seats"),
+    path("settings/users/lookup/", settings_views.user_lookup, name="user_lookup"),
     path(
         "settings/users/<int:crm_user_id>/", settings_views.user_edit, name="user_edit"
     ),

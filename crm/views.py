@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from crm.decorators import crm_view
 from crm.forms import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
 from crm.models import CrmUser
+from crm.rights import rights_summary
 from crm.services import (
     SsoRefused,
     connection_code_issue,
@@ -106,25 +107,33 @@ def crm_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _render_profile(
+    request: HttpRequest, *, issued_code=None, password_form=None, status: int = 200
+) -> HttpResponse:
+    response = render(
+        request,
+        "crm/profile.html",
+        {
+            "issued_code": issued_code,
+            "password_form": password_form
+            or OwnPasswordChangeForm(crm_user=request.crm_user),
+            "rights_line": rights_summary(request.crm_user),
+            "code_ttl_minutes": int(connection_code_ttl().total_seconds() // 60),
+        },
+        status=status,
+    )
+    # The page may carry a connection code: never keep it in a cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @crm_view
 def crm_profile(request: HttpRequest) -> HttpResponse:
     issued = None
     if request.method == "POST":
         # Shown once, in this response only: the database keeps just its hash.
         issued = connection_code_issue(crm_user=request.crm_user)
-    response = render(
-        request,
-        "crm/profile.html",
-        {
-            "crm": request.crm,
-            "crm_user": request.crm_user,
-            "issued_code": issued,
-            "password_form": OwnPasswordChangeForm(crm_user=request.crm_user),
-            "code_ttl_minutes": int(connection_code_ttl().total_seconds() // 60),
-        },
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return _render_profile(request, issued_code=issued)
 
 
 @crm_view(allow_anonymous=True)
@@ -149,17 +158,7 @@ def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
 def crm_profile_password(request: HttpRequest) -> HttpResponse:
     form = OwnPasswordChangeForm(request.POST, crm_user=request.crm_user)
     if not form.is_valid():
-        return render(
-            request,
-            "crm/profile.html",
-            {
-                "crm": request.crm,
-                "crm_user": request.crm_user,
-                "password_form": form,
-                "code_ttl_minutes": int(connection_code_ttl().total_seconds() // 60),
-            },
-            status=400,
-        )
+        return _render_profile(request, password_form=form, status=400)
     crm_user_change_own_password(
         crm_user=request.crm_user, password=form.cleaned_data["new_password1"]
     )

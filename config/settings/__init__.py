@@ -206,6 +206,7 @@ ACCOUNT_RATE_LIMITS = {
     "crm_create": "10/m/user",
     "crm_connect": "20/10m/user,40/10m/ip",
     "find_my_crms": "5/10m/ip,3/h/key",
+    "crm_user_lookup": "30/m/key",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
 

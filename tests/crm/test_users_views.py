@@ -207,3 +207,18 @@ def test_profile_shows_group_role_and_ids(client, crm_a, staff_a):
     page = client.get(url("profile", crm_a)).content.decode()
     assert "No group" in page
     assert str(staff_a.pk) in page and str(crm_a.pk) in page
+
+
+def test_lookup_offers_the_name_the_email_has_elsewhere(admin_client, crm_a, crm_b):
+    CrmUserFactory(crm=crm_b, email="known@example.com", name="Kim Known")
+    lookup = url("user_lookup", crm_a)
+
+    found = admin_client.get(lookup, {"email": "KNOWN@example.com"}).content.decode()
+    assert "Add existing Kim Known" in found
+    owner_email = crm_b.owner.email
+    account = admin_client.get(lookup, {"email": owner_email}).content.decode()
+    assert "Add existing" in account
+    unknown = admin_client.get(lookup, {"email": "nobody@example.com"}).content.decode()
+    assert "Add existing" not in unknown
+    here = admin_client.get(lookup, {"email": crm_a.owner.email}).content.decode()
+    assert "already has a user with this email" in here
