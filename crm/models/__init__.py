@@ -1,7 +1,18 @@
 from crm.models.audit import AuditEvent
 from crm.models.handoff import ConnectionCode, CrmUserInvitation, SsoToken
+from crm.models.integrations import ApiKey, BulkDeleteJob
 from crm.models.pipelines import Pipeline, PipelineStatus
-from crm.models.records import Company, Contact, CrmRecord, Deal, Task
+from crm.models.records import (
+    Company,
+    Contact,
+    ContactCompany,
+    CrmRecord,
+    CustomField,
+    Deal,
+    DealContact,
+    Note,
+    Task,
+)
 from crm.models.tenancy import (
     CRM_NAME_MAX_LENGTH,
     Crm,
@@ -12,10 +23,13 @@ from crm.models.users import CrmGroup, CrmUser
 
 __all__ = [
     "CRM_NAME_MAX_LENGTH",
+    "ApiKey",
     "AuditEvent",
+    "BulkDeleteJob",
     "Company",
     "ConnectionCode",
     "Contact",
+    "ContactCompany",
     "Crm",
     "CrmGroup",
     "CrmRecord",
@@ -23,7 +37,10 @@ __all__ = [
     "CrmScopedQuerySet",
     "CrmUser",
     "CrmUserInvitation",
+    "CustomField",
     "Deal",
+    "DealContact",
+    "Note",
     "Pipeline",
     "PipelineStatus",
     "SsoToken",

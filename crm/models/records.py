@@ -1,14 +1,17 @@
-"""A CRM's working data: companies, contacts, deals and tasks.
+"""A CRM's working data: companies, contacts, deals, tasks and notes.
 
 Each record has a responsible CRM user. Deactivating or deleting a user hands all
 their records to another user first, so ``responsible`` is never left dangling
-(``PROTECT`` makes the database hold the line)."""
+(``PROTECT`` makes the database hold the line). Custom field values live in the
+record's ``custom`` JSON object, keyed by the field's id, so a list page reads them
+with the record itself and filters on them in the database."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,11 +27,21 @@ class CrmRecord(CrmScopedModel):
         related_name="+",
         verbose_name=_("responsible user"),
     )
+    is_archived = models.BooleanField(_("archived"), default=False)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True
+
+
+def _record_indexes(prefix: str) -> list[models.Index]:
+    return [
+        models.Index(fields=["crm", "responsible"], name=f"{prefix}_crm_resp"),
+        models.Index(fields=["crm", "is_archived", "-id"], name=f"{prefix}_crm_list"),
+        models.Index(fields=["crm", "name"], name=f"{prefix}_crm_name"),
+    ]
 
 
 class Company(CrmRecord):
@@ -37,7 +50,7 @@ class Company(CrmRecord):
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        indexes = [models.Index(fields=["crm", "responsible"])]
+        indexes = _record_indexes("company")
 
     def __str__(self) -> str:
         return self.name
@@ -47,14 +60,39 @@ class Contact(CrmRecord):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    companies = models.ManyToManyField(
+        Company, through="ContactCompany", related_name="contacts", blank=True
+    )
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["crm", "responsible"])]
+        indexes = [
+            *_record_indexes("contact"),
+            models.Index(fields=["crm", "email"], name="contact_crm_email"),
+            models.Index(fields=["crm", "phone"], name="contact_crm_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ContactCompany(CrmScopedModel):
+    """A contact works at a company (many to many, both of the same CRM)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crm", "contact", "company"], name="contact_company_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["crm", "company"], name="contact_company_co")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} @ {self.company_id}"
 
 
 class Deal(CrmRecord):
@@ -69,23 +107,45 @@ class Deal(CrmRecord):
     company = models.ForeignKey(
         Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    contacts = models.ManyToManyField(
+        Contact, through="DealContact", related_name="deals", blank=True
+    )
 
     class Meta:
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         indexes = [
-            models.Index(fields=["crm", "responsible"]),
-            models.Index(fields=["crm", "pipeline", "status"]),
+            *_record_indexes("deal"),
+            models.Index(fields=["crm", "pipeline", "status"], name="deal_crm_board"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Task(CrmRecord):
+class DealContact(CrmScopedModel):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crm", "deal", "contact"], name="deal_contact_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["crm", "contact"], name="deal_contact_ct")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} ~ {self.contact_id}"
+
+
+class Task(CrmScopedModel):
+    responsible = models.ForeignKey(CrmUser, on_delete=models.PROTECT, related_name="+")
     text = models.CharField(_("task"), max_length=500)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     is_done = models.BooleanField(_("done"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("task")
@@ -94,3 +154,74 @@ class Task(CrmRecord):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Note(CrmScopedModel):
+    """A note on exactly one contact, company or deal."""
+
+    author = models.ForeignKey(
+        CrmUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("note"), max_length=10000)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+    )
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, null=True, blank=True, related_name="notes"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [
+            models.Index(fields=["crm", "contact"], name="note_crm_contact"),
+            models.Index(fields=["crm", "company"], name="note_crm_company"),
+            models.Index(fields=["crm", "deal"], name="note_crm_deal"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(contact__isnull=False, company__isnull=True, deal__isnull=True)
+                    | Q(contact__isnull=True, company__isnull=False, deal__isnull=True)
+                    | Q(contact__isnull=True, company__isnull=True, deal__isnull=False)
+                ),
+                name="note_on_exactly_one_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class CustomField(CrmScopedModel):
+    class Entity(models.TextChoices):
+        CONTACT = "contact", _("Contacts")
+        COMPANY = "company", _("Companies")
+        DEAL = "deal", _("Deals")
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        SELECT = "select", _("Select")
+        MULTISELECT = "multiselect", _("Multi-select")
+
+    entity = models.CharField(_("entity"), max_length=10, choices=Entity.choices)
+    name = models.CharField(_("name"), max_length=100)
+    type = models.CharField(_("type"), max_length=12, choices=Type.choices)
+    options = models.JSONField(_("options"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["crm", "entity", "position"])]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,67 @@
+"""API keys and long-running jobs of a CRM."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.tenancy import CrmScopedModel
+from crm.models.users import CrmUser
+
+
+class ApiKey(CrmScopedModel):
+    """A key for integrations. Shown once; the database keeps a keyed hash and the
+    first characters, which let people tell their keys apart."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("starts with"), max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        CrmUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        indexes = [models.Index(fields=["crm", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class BulkDeleteJob(CrmScopedModel):
+    """Deleting many records at once: done in chunks by a worker, with progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Deleting")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    entity = models.CharField(_("entity"), max_length=10)
+    requested_by = models.ForeignKey(
+        CrmUser, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    description = models.CharField(_("what"), max_length=500, blank=True)
+    ids = models.JSONField(_("ids"), default=list)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "status"])]
+
+    def __str__(self) -> str:
+        return f"Delete {self.total} {self.entity}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(self.deleted * 100 / self.total)
