@@ -6,6 +6,7 @@ from crm.models import Crm, CrmUser
 from crm.selectors import crm_ids_stuck_provisioning, crm_user_memberships_by_email
 from crm.services import crm_provision, sso_tokens_delete_stale
 from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
+from crm.services.deletion import bulk_delete_job_run
 from crm.services.invitations import crm_send_invitation_email
 
 
@@ -48,3 +49,10 @@ def send_invitation_email(crm_user_id: int, link: str, inviter: str) -> None:
     crm_user = CrmUser.objects.select_related("crm").filter(pk=crm_user_id).first()
     if crm_user is not None and crm_user.is_active:
         crm_send_invitation_email(crm_user=crm_user, link=link, inviter=inviter)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def run_bulk_delete(job_id: int) -> None:
+    bulk_delete_job_run(job_id=job_id)

@@ -24,6 +24,7 @@ class AuditEvent(CrmScopedModel):
         CRM_USER_DEACTIVATED = "crm_user.deactivated", _("User deactivated")
         CRM_USER_REACTIVATED = "crm_user.reactivated", _("User reactivated")
         CRM_USER_DELETED = "crm_user.deleted", _("User deleted")
+        RECORDS_DELETED = "records.deleted", _("Records deleted")
         CRM_USER_PASSWORD_CHANGED = "crm_user.password_changed", _("Password changed")
         CONNECTION_CODE_CREATED = "connection_code.created", _("Connection code made")
 

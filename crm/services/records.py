@@ -1,0 +1,364 @@
+"""Contacts, companies, deals and notes: every write checks the actor's rights and
+keeps every reference inside the actor's CRM (another CRM's id is a 404)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from crm.models import (
+    Company,
+    Contact,
+    ContactCompany,
+    Crm,
+    CrmUser,
+    CustomField,
+    Deal,
+    DealContact,
+    Note,
+    Pipeline,
+    PipelineStatus,
+)
+from crm.rights import can, scope_queryset
+
+ENTITY_MODELS: dict[str, type[Model]] = {
+    "contact": Contact,
+    "company": Company,
+    "deal": Deal,
+}
+TEXT_VALUE_MAX_LENGTH = 1000
+
+
+def _require(actor: CrmUser, entity: str, action: str, record=None) -> None:
+    if not can(actor, entity, action, record):
+        raise PermissionDenied(_("Your rights do not allow this."))
+
+
+def _scoped_get(model: type[Model], crm: Crm, pk: Any):
+    """One row of ``crm`` by id, or 404 (also for ids of other CRMs)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    row = model.objects.for_crm(crm).filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def _scoped_ids(model: type[Model], crm: Crm, ids: list[Any]) -> list[int]:
+    """The ids, all of ``crm``'s ``model``; any other id is a 404."""
+    try:
+        wanted = {int(i) for i in ids or []}
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = set(
+        model.objects.for_crm(crm).filter(pk__in=wanted).values_list("pk", flat=True)
+    )
+    if found != wanted:
+        raise Http404
+    return sorted(found)
+
+
+def responsible_get(*, crm: Crm, crm_user_id: Any) -> CrmUser:
+    user = _scoped_get(CrmUser, crm, crm_user_id)
+    if not user.is_active:
+        raise ValidationError(
+            {"responsible": _("%(name)s is deactivated.") % {"name": user.name}}
+        )
+    return user
+
+
+# --- custom fields -----------------------------------------------------------------
+
+
+def custom_fields_for(*, crm: Crm, entity: str) -> list[CustomField]:
+    return list(CustomField.objects.for_crm(crm).filter(entity=entity))
+
+
+def _custom_value_clean(field: CustomField, value: Any) -> Any:
+    if value in (None, "", []):
+        return None
+    if field.type == CustomField.Type.TEXT:
+        text = str(value)
+        if len(text) > TEXT_VALUE_MAX_LENGTH:
+            raise ValueError(
+                _("at most %(n)d characters") % {"n": TEXT_VALUE_MAX_LENGTH}
+            )
+        return text
+    if field.type == CustomField.Type.NUMBER:
+        if isinstance(value, bool):
+            raise ValueError(_("a number is expected"))
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise ValueError(_("a number is expected")) from None
+        if not number.is_finite():
+            raise ValueError(_("a number is expected"))
+        return float(number) if number != number.to_integral() else int(number)
+    if field.type == CustomField.Type.DATE:
+        try:
+            return datetime.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValueError(_("a date like 2026-12-31 is expected")) from None
+    if field.type == CustomField.Type.SELECT:
+        if value not in field.options:
+            raise ValueError(
+                _("choose one of: %(options)s") % {"options": ", ".join(field.options)}
+            )
+        return value
+    values = value if isinstance(value, list) else [value]
+    unknown = [v for v in values if v not in field.options]
+    if unknown:
+        raise ValueError(
+            _("choose from: %(options)s") % {"options": ", ".join(field.options)}
+        )
+    return sorted(set(values), key=field.options.index)
+
+
+def custom_values_clean(
+    *, crm: Crm, entity: str, values: dict | None, current: dict | None = None
+) -> dict[str, Any]:
+    """Merge ``values`` (field id → value; None clears) into ``current``, checking
+    each against its field's type. Unknown field ids and wrong types raise."""
+    if values is None:
+        return dict(current or {})
+    if not isinstance(values, dict):
+        raise ValidationError(
+            {"custom": _("Custom fields must be an object of id: value.")}
+        )
+    fields = {str(f.pk): f for f in custom_fields_for(crm=crm, entity=entity)}
+    merged = dict(current or {})
+    errors = []
+    for key, value in values.items():
+        field = fields.get(str(key))
+        if field is None:
+            errors.append(_("There is no field %(id)s for this record.") % {"id": key})
+            continue
+        try:
+            cleaned = _custom_value_clean(field, value)
+        except ValueError as error:
+            errors.append(f"{field.name} ({field.pk}): {error}")
+            continue
+        if cleaned is None:
+            merged.pop(str(key), None)
+        else:
+            merged[str(key)] = cleaned
+    if errors:
+        raise ValidationError({"custom": errors})
+    return merged
+
+
+# --- contacts and companies -----------------------------------------------------------
+
+
+def _clean_name(value: str | None) -> str:
+    name = " ".join((value or "").split())
+    if not name:
+        raise ValidationError({"name": _("A name is required.")})
+    if len(name) > 200:
+        raise ValidationError({"name": _("At most 200 characters.")})
+    return name
+
+
+@transaction.atomic
+def contact_save(
+    *,
+    crm: Crm,
+    actor: CrmUser,
+    contact_id: int | None = None,
+    data: dict[str, Any],
+) -> Contact:
+    """Create (``contact_id`` None) or update a contact. ``data`` keys that are
+    missing keep their value: name, email, phone, responsible_id, company_ids,
+    custom."""
+    if contact_id is None:
+        _require(actor, "contact", "create")
+        contact = Contact(crm=crm, responsible=actor)
+    else:
+        contact = _scoped_get(Contact, crm, contact_id)
+        if not can(actor, "contact", "view", contact):
+            raise Http404
+        _require(actor, "contact", "edit", contact)
+    if "name" in data or contact_id is None:
+        contact.name = _clean_name(data.get("name"))
+    for attr in ("email", "phone"):
+        if attr in data:
+            setattr(contact, attr, (data[attr] or "").strip())
+    if data.get("responsible_id") is not None:
+        contact.responsible = responsible_get(
+            crm=crm, crm_user_id=data["responsible_id"]
+        )
+    contact.custom = custom_values_clean(
+        crm=crm, entity="contact", values=data.get("custom"), current=contact.custom
+    )
+    contact.full_clean(exclude=["crm", "responsible", "custom"])
+    contact.save()
+    if "company_ids" in data:
+        company_ids = _scoped_ids(Company, crm, data["company_ids"])
+        ContactCompany.objects.for_crm(crm).filter(contact=contact).exclude(
+            company_id__in=company_ids
+        ).delete()
+        ContactCompany.objects.bulk_create(
+            [
+                ContactCompany(crm=crm, contact=contact, company_id=c)
+                for c in company_ids
+            ],
+            ignore_conflicts=True,
+        )
+    return contact
+
+
+@transaction.atomic
+def company_save(
+    *,
+    crm: Crm,
+    actor: CrmUser,
+    company_id: int | None = None,
+    data: dict[str, Any],
+) -> Company:
+    if company_id is None:
+        _require(actor, "company", "create")
+        company = Company(crm=crm, responsible=actor)
+    else:
+        company = _scoped_get(Company, crm, company_id)
+        if not can(actor, "company", "view", company):
+            raise Http404
+        _require(actor, "company", "edit", company)
+    if "name" in data or company_id is None:
+        company.name = _clean_name(data.get("name"))
+    if data.get("responsible_id") is not None:
+        company.responsible = responsible_get(
+            crm=crm, crm_user_id=data["responsible_id"]
+        )
+    company.custom = custom_values_clean(
+        crm=crm, entity="company", values=data.get("custom"), current=company.custom
+    )
+    company.save()
+    return company
+
+
+# --- deals ---------------------------------------------------------------------------
+
+
+def _status_of(crm: Crm, pipeline: Pipeline, status_id: Any) -> PipelineStatus:
+    status = _scoped_get(PipelineStatus, crm, status_id)
+    if status.pipeline_id != pipeline.pk:
+        raise ValidationError({"status_id": _("This status is not in that pipeline.")})
+    return status
+
+
+@transaction.atomic
+def deal_save(
+    *,
+    crm: Crm,
+    actor: CrmUser,
+    deal_id: int | None = None,
+    data: dict[str, Any],
+) -> Deal:
+    if deal_id is None:
+        _require(actor, "deal", "create")
+        deal = Deal(crm=crm, responsible=actor)
+    else:
+        deal = _scoped_get(Deal, crm, deal_id)
+        if not can(actor, "deal", "view", deal):
+            raise Http404
+        _require(actor, "deal", "edit", deal)
+    if "name" in data or deal_id is None:
+        deal.name = _clean_name(data.get("name"))
+    if "amount" in data:
+        try:
+            deal.amount = Decimal(str(data["amount"] or 0))
+        except InvalidOperation:
+            raise ValidationError({"amount": _("A number is expected.")}) from None
+        if not deal.amount.is_finite() or abs(deal.amount) >= Decimal("1e12"):
+            raise ValidationError({"amount": _("A number is expected.")})
+    if data.get("pipeline_id") is not None:
+        deal.pipeline = _scoped_get(Pipeline, crm, data["pipeline_id"])
+    elif deal_id is None:
+        deal.pipeline = Pipeline.objects.for_crm(crm).order_by("position", "pk").first()
+        if deal.pipeline is None:
+            raise ValidationError({"pipeline_id": _("Create a pipeline first.")})
+    if data.get("status_id") is not None:
+        deal.status = _status_of(crm, deal.pipeline, data["status_id"])
+    elif deal_id is None or deal.status.pipeline_id != deal.pipeline_id:
+        deal.status = (
+            PipelineStatus.objects.for_crm(crm)
+            .filter(pipeline=deal.pipeline)
+            .order_by("position", "pk")
+            .first()
+        )
+    if "company_id" in data:
+        deal.company = (
+            _scoped_get(Company, crm, data["company_id"])
+            if data["company_id"]
+            else None
+        )
+    if data.get("responsible_id") is not None:
+        deal.responsible = responsible_get(crm=crm, crm_user_id=data["responsible_id"])
+    deal.custom = custom_values_clean(
+        crm=crm, entity="deal", values=data.get("custom"), current=deal.custom
+    )
+    deal.save()
+    if "contact_ids" in data:
+        contact_ids = _scoped_ids(Contact, crm, data["contact_ids"])
+        DealContact.objects.for_crm(crm).filter(deal=deal).exclude(
+            contact_id__in=contact_ids
+        ).delete()
+        DealContact.objects.bulk_create(
+            [DealContact(crm=crm, deal=deal, contact_id=c) for c in contact_ids],
+            ignore_conflicts=True,
+        )
+    return deal
+
+
+def deal_move(*, crm: Crm, actor: CrmUser, deal_id: int, status_id: int) -> Deal:
+    """The board's drag: a deal to another status of its pipeline."""
+    return deal_save(
+        crm=crm, actor=actor, deal_id=deal_id, data={"status_id": status_id}
+    )
+
+
+# --- archive, delete, notes ----------------------------------------------------------
+
+
+def record_get(*, crm: Crm, actor: CrmUser, entity: str, record_id: Any):
+    """A record the actor may view; 404 otherwise (no oracle for forbidden ones)."""
+    record = _scoped_get(ENTITY_MODELS[entity], crm, record_id)
+    if not can(actor, entity, "view", record):
+        raise Http404
+    return record
+
+
+def record_set_archived(
+    *, crm: Crm, actor: CrmUser, entity: str, record_id: Any, archived: bool
+):
+    record = record_get(crm=crm, actor=actor, entity=entity, record_id=record_id)
+    _require(actor, entity, "edit", record)
+    record.is_archived = archived
+    record.save(update_fields=["is_archived", "updated_at"])
+    return record
+
+
+def visible_records(*, crm: Crm, actor: CrmUser, entity: str, action: str = "view"):
+    return scope_queryset(actor, entity, action, ENTITY_MODELS[entity].objects.all())
+
+
+def note_add(
+    *, crm: Crm, actor: CrmUser, entity: str, record_id: Any, text: str
+) -> Note:
+    record = record_get(crm=crm, actor=actor, entity=entity, record_id=record_id)
+    _require(actor, entity, "edit", record)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write something first.")})
+    if len(text) > 10000:
+        raise ValidationError({"text": _("At most 10,000 characters.")})
+    return Note.objects.create(crm=crm, author=actor, text=text, **{entity: record})
