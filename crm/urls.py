@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from crm import settings_views, views
 
@@ -46,4 +46,6 @@ urlpatterns = [
         name="group_delete",
     ),
     path("settings/audit/", settings_views.audit_log, name="audit"),
+    path("settings/api/", include("crm.apikeys_urls")),
+    path("", include("crm.records_urls")),
 ]
