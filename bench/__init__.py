@@ -1,0 +1,1 @@
+"""Benchmarks, one script per figure; results are recorded in BENCHMARKS.md."""
