@@ -2,19 +2,34 @@
 takes a CRM id, tried with a CRM the Account is not linked to."""
 
 import pytest
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 from crm import urls as crm_urls
 from portal import urls as portal_urls
 from tests.factories import DEFAULT_PASSWORD
 
 # Placeholder values for URL parameters other than the CRM slug.
-SAMPLE_KWARGS = {"token": "x" * 43, "crm_user_id": 1, "group_id": 1}
-ID_PARAMETERS = {"crm_user_id", "group_id"}
+SAMPLE_KWARGS = {
+    "token": "x" * 43,
+    "crm_user_id": 1,
+    "group_id": 1,
+    "record_id": 1,
+    "job_id": 1,
+    "api_key_id": 1,
+    "action": "archive",
+}
+ID_PARAMETERS = {"crm_user_id", "group_id", "record_id", "job_id", "api_key_id"}
 
 
 def _patterns(module) -> list[URLPattern]:
-    return [p for p in module.urlpatterns if isinstance(p, URLPattern)]
+    """Every route of ``module``, included ones too (reversible by name)."""
+    found = []
+    for entry in module.urlpatterns:
+        if isinstance(entry, URLPattern):
+            found.append(entry)
+        elif isinstance(entry, URLResolver):
+            found.extend(_patterns(entry.urlconf_module))
+    return found
 
 
 @pytest.mark.parametrize("pattern", _patterns(crm_urls), ids=lambda p: p.name)
@@ -70,14 +85,32 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
         reverse("crm:login", kwargs={"slug": crm_a.slug}),
         {"email": owner_a.email, "password": DEFAULT_PASSWORD},
     )
-    foreign_ids = {"crm_user_id": staff_b.pk, "group_id": CrmGroupFactory(crm=crm_b).pk}
+    from crm.models import ApiKey, BulkDeleteJob
+    from tests.factories import ContactFactory, CompanyFactory, DealFactory
+
+    record_factory = {"company": CompanyFactory, "deal": DealFactory}.get(
+        pattern.name.split("_")[0], ContactFactory
+    )
+    foreign_ids = {
+        "crm_user_id": staff_b.pk,
+        "group_id": CrmGroupFactory(crm=crm_b).pk,
+        "record_id": record_factory(responsible=staff_b).pk,
+        "job_id": BulkDeleteJob.objects.create(crm=crm_b, entity="contact").pk,
+        "api_key_id": ApiKey.objects.create(
+            crm=crm_b, name="B", prefix="crm_b", key_hash="b" * 64
+        ).pk,
+    }
     kwargs = {"slug": crm_a.slug}
     kwargs.update({k: foreign_ids[k] for k in _params(pattern) & ID_PARAMETERS})
+    if "action" in _params(pattern):
+        kwargs["action"] = "delete"
     url = reverse(f"crm:{pattern.name}", kwargs=kwargs)
 
     response = getattr(client, method)(url, {"name": "Hijack", "recipient": ""})
 
     assert response.status_code in (404, 405)
+    model = record_factory._meta.model
+    assert model.objects.filter(pk=foreign_ids["record_id"]).exists()
     staff_b.refresh_from_db()
     assert staff_b.is_active
     assert staff_b.name != "Hijack"

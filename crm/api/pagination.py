@@ -1,0 +1,24 @@
+"""Page-number pagination for every list.
+
+``?page=2&page_size=50``: 50 a page unless asked otherwise, at most 100. A bigger
+``page_size`` is clamped to 100 (the response's ``results`` says how many came), a
+``page_size`` that is not a positive whole number falls back to 50, and a page past
+the end is a 404. Page numbers rather than cursors: people paging through a CRM
+from a script want "page 7 of 12", and the count is one indexed query."""
+
+from __future__ import annotations
+
+from rest_framework.pagination import PageNumberPagination
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+class ApiPagination(PageNumberPagination):
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    page_size_query_description = (
+        f"Records per page: {DEFAULT_PAGE_SIZE} by default, at most "
+        f"{MAX_PAGE_SIZE} (larger values are clamped to {MAX_PAGE_SIZE})."
+    )

@@ -1,0 +1,99 @@
+"""API keys: issuing, revoking and recognising the keys integrations send as
+``Authorization: Bearer <key>``.
+
+The raw key is shown once, when it is made. The database keeps a keyed hash (a
+stolen copy of the table cannot be used to call the API) and the first characters,
+which let people tell their keys apart in Settings → API."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import ApiKey, Crm, CrmUser
+from crm.services.secrets import secret_hash
+
+API_KEY_PREFIX = "crm_"
+API_KEY_SHOWN_CHARS = 12
+API_KEY_NAME_MAX_LENGTH = 100
+# Longer than any key we issue (4 + 43 characters), short enough that hashing what a
+# client sends costs nothing.
+API_KEY_MAX_LENGTH = 200
+# ``last_used_at`` is for people ("used 3 minutes ago"), so a minute is precise
+# enough and spares the database a write per request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _key_hash(raw_key: str) -> str:
+    return secret_hash(purpose="api", value=raw_key)
+
+
+def api_key_create(
+    *, crm: Crm, name: str, created_by: CrmUser | None
+) -> tuple[ApiKey, str]:
+    """A new key for ``crm``. Returns the key and its raw value, which exists
+    nowhere else: the caller shows it once and forgets it."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": _("Give the key a name.")})
+    if len(name) > API_KEY_NAME_MAX_LENGTH:
+        raise ValidationError(
+            {"name": _("At most %(n)d characters.") % {"n": API_KEY_NAME_MAX_LENGTH}}
+        )
+    if created_by is not None and created_by.crm_id != crm.pk:
+        raise Http404
+    raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        crm=crm,
+        name=name,
+        prefix=raw_key[:API_KEY_SHOWN_CHARS],
+        key_hash=_key_hash(raw_key),
+        created_by=created_by,
+    )
+    return api_key, raw_key
+
+
+def api_key_revoke(*, crm: Crm, api_key_id: int, actor: CrmUser) -> ApiKey:
+    """Revoke one of ``crm``'s keys; the next request with it gets 401. Revoking a
+    revoked key changes nothing. Another CRM's key id is a 404."""
+    if actor.crm_id != crm.pk or not actor.is_admin:
+        # The view checks this too; a service never trusts its caller with rights.
+        raise Http404
+    api_key = ApiKey.objects.for_crm(crm).filter(pk=api_key_id).first()
+    if api_key is None:
+        raise Http404
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The live key whose raw value this is, with its CRM, or None.
+
+    The lookup is by the keyed hash on a unique index, so nothing compares the
+    secret itself character by character and timing says nothing about it."""
+    if not raw_key or len(raw_key) > API_KEY_MAX_LENGTH:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("crm")
+        .filter(key_hash=_key_hash(raw_key), revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None:
+        return None
+    now = timezone.now()
+    stale = now - LAST_USED_PRECISION
+    if api_key.last_used_at is None or api_key.last_used_at <= stale:
+        # Conditional, so that concurrent requests of the same minute write once.
+        ApiKey.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=api_key.pk
+        ).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
