@@ -100,8 +100,11 @@ def record_form(
         for key in ("pipeline_id", "status_id"):
             if request.POST.get(key):
                 data[key] = request.POST[key]
-        if "company_ids" in request.POST:
+        if entity == "contact" and "companies_shown" in request.POST:
             data["company_ids"] = request.POST.getlist("company_ids")
+        if entity == "deal" and "links_shown" in request.POST:
+            data["contact_ids"] = request.POST.getlist("contact_ids")
+            data["company_id"] = request.POST.get("company_id") or None
         data["custom"] = {
             key[3:]: (
                 request.POST.getlist(key)
@@ -149,6 +152,35 @@ def record_form(
     )
 
 
+LINK_CHOICES_LIMIT = 500
+
+
+def _linkable(request: HttpRequest, entity: str, record) -> dict:
+    """Companies (for a contact) or companies and contacts (for a deal) to pick
+    from, with the ones already linked marked."""
+    from crm.models import Company, Contact
+
+    crm = request.crm
+    result: dict = {}
+    if entity in ("contact", "deal"):
+        result["companies"] = (
+            Company.objects.for_crm(crm)
+            .order_by("name")
+            .only("pk", "name")[:LINK_CHOICES_LIMIT]
+        )
+    if entity == "deal":
+        result["contacts"] = (
+            Contact.objects.for_crm(crm)
+            .order_by("name")
+            .only("pk", "name")[:LINK_CHOICES_LIMIT]
+        )
+    if record is not None and entity == "contact":
+        result["chosen_companies"] = set(record.companies.values_list("pk", flat=True))
+    if record is not None and entity == "deal":
+        result["chosen_contacts"] = set(record.contacts.values_list("pk", flat=True))
+    return result
+
+
 def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
     record = record_get(
         crm=request.crm, actor=request.crm_user, entity=entity, record_id=record_id
@@ -166,6 +198,11 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
             "notes": record.notes.select_related("author").order_by("-created_at")[
                 :100
             ],
+            "people": (
+                record.contacts.order_by("name")[:200]
+                if entity in ("company", "deal")
+                else []
+            ),
             "can_edit": can(request.crm_user, entity, "edit", record),
             "can_delete": can(request.crm_user, entity, "delete", record),
         },

@@ -194,3 +194,21 @@ def test_companies_list_and_card(admin, crm_a, owner_a):
     company = CompanyFactory(responsible=owner_a, name="Initech")
     assert "Initech" in admin.get("/c/alpha/companies/").content.decode()
     assert "Initech" in admin.get(f"/c/alpha/companies/{company.pk}/").content.decode()
+
+
+def test_contact_links_to_companies_and_back(admin, crm_a, owner_a, staff_b):
+    acme, globex = CompanyFactory.create_batch(2, responsible=owner_a)
+    admin.post(
+        "/c/alpha/contacts/new/",
+        {"name": "Linked", "companies_shown": "1", "company_ids": [acme.pk, globex.pk]},
+    )
+    contact = Contact.objects.get(name="Linked")
+    assert set(contact.companies.all()) == {acme, globex}
+    assert "Linked" in admin.get(f"/c/alpha/companies/{acme.pk}/").content.decode()
+    foreign = CompanyFactory(responsible=staff_b)
+    response = admin.post(
+        f"/c/alpha/contacts/{contact.pk}/edit/",
+        {"name": "Linked", "companies_shown": "1", "company_ids": [foreign.pk]},
+    )
+    assert response.status_code == 404
+    assert set(contact.companies.all()) == {acme, globex}
