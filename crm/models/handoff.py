@@ -10,20 +10,29 @@ from crm.models.tenancy import CrmScopedModel
 from crm.models.users import CrmUser
 
 
-class SsoToken(CrmScopedModel):
+class OneTimeSecret(CrmScopedModel):
+    """Something handed to one CRM user that works once, until ``expires_at``.
+    Subclasses add the keyed hash of the secret; the secret itself is never kept."""
+
+    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class SsoToken(OneTimeSecret):
     """A one-time hand-off from the portal into a CRM (Enter).
 
     Only a keyed hash of the token is stored; the token itself lives for seconds in
     one redirect. ``used_at`` is set by a compare-and-set, so it redeems once."""
 
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["crm", "expires_at"])]
@@ -32,15 +41,11 @@ class SsoToken(CrmScopedModel):
         return f"Enter token for user {self.crm_user_id} (expires {self.expires_at})"
 
 
-class ConnectionCode(CrmScopedModel):
+class ConnectionCode(OneTimeSecret):
     """A short code a CRM user copies from *My profile* to link their CRM user to a
     portal Account. Single use, short-lived, stored as a keyed hash."""
 
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
     code_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["crm", "crm_user"])]
@@ -49,14 +54,10 @@ class ConnectionCode(CrmScopedModel):
         return f"Connection code of user {self.crm_user_id} (expires {self.expires_at})"
 
 
-class CrmUserInvitation(CrmScopedModel):
+class CrmUserInvitation(OneTimeSecret):
     """An emailed link that lets a newly added user choose their own password."""
 
-    crm_user = models.ForeignKey(CrmUser, on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["crm", "crm_user"])]

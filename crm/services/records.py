@@ -159,6 +159,20 @@ def custom_values_clean(
 # --- contacts and companies -----------------------------------------------------------
 
 
+def _record_for_save(crm: Crm, actor: CrmUser, entity: str, record_id: Any):
+    """A new record (create right) or an existing one the actor may edit; one the
+    actor cannot even see is a 404, like one of another CRM."""
+    model = ENTITY_MODELS[entity]
+    if record_id is None:
+        _require(actor, entity, "create")
+        return model(crm=crm, responsible=actor)
+    record = _scoped_get(model, crm, record_id)
+    if not can(actor, entity, "view", record):
+        raise Http404
+    _require(actor, entity, "edit", record)
+    return record
+
+
 def _clean_name(value: str | None) -> str:
     name = " ".join((value or "").split())
     if not name:
@@ -179,14 +193,7 @@ def contact_save(
     """Create (``contact_id`` None) or update a contact. ``data`` keys that are
     missing keep their value: name, email, phone, responsible_id, company_ids,
     custom."""
-    if contact_id is None:
-        _require(actor, "contact", "create")
-        contact = Contact(crm=crm, responsible=actor)
-    else:
-        contact = _scoped_get(Contact, crm, contact_id)
-        if not can(actor, "contact", "view", contact):
-            raise Http404
-        _require(actor, "contact", "edit", contact)
+    contact = _record_for_save(crm, actor, "contact", contact_id)
     if "name" in data or contact_id is None:
         contact.name = _clean_name(data.get("name"))
     for attr in ("email", "phone"):
@@ -224,14 +231,7 @@ def company_save(
     company_id: int | None = None,
     data: dict[str, Any],
 ) -> Company:
-    if company_id is None:
-        _require(actor, "company", "create")
-        company = Company(crm=crm, responsible=actor)
-    else:
-        company = _scoped_get(Company, crm, company_id)
-        if not can(actor, "company", "view", company):
-            raise Http404
-        _require(actor, "company", "edit", company)
+    company = _record_for_save(crm, actor, "company", company_id)
     if "name" in data or company_id is None:
         company.name = _clean_name(data.get("name"))
     if data.get("responsible_id") is not None:
@@ -263,14 +263,7 @@ def deal_save(
     deal_id: int | None = None,
     data: dict[str, Any],
 ) -> Deal:
-    if deal_id is None:
-        _require(actor, "deal", "create")
-        deal = Deal(crm=crm, responsible=actor)
-    else:
-        deal = _scoped_get(Deal, crm, deal_id)
-        if not can(actor, "deal", "view", deal):
-            raise Http404
-        _require(actor, "deal", "edit", deal)
+    deal = _record_for_save(crm, actor, "deal", deal_id)
     if "name" in data or deal_id is None:
         deal.name = _clean_name(data.get("name"))
     if "amount" in data:
