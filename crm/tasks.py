@@ -3,11 +3,19 @@
 from celery import shared_task
 
 from crm.models import Crm, CrmUser
+from crm.purge import crm_purge
 from crm.selectors import crm_ids_stuck_provisioning, crm_user_memberships_by_email
 from crm.services import crm_provision, sso_tokens_delete_stale
 from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
 from crm.services.deletion import bulk_delete_job_run
 from crm.services.invitations import crm_send_invitation_email
+from crm.services.lifecycle import (
+    crm_claim_due_purges,
+    crm_requeue_stalled_purges,
+    crm_send_deletion_email,
+    crm_send_deletion_reminders,
+    crm_send_purged_email,
+)
 
 
 @shared_task(
@@ -56,3 +64,37 @@ def send_invitation_email(crm_user_id: int, link: str, inviter: str) -> None:
 )
 def run_bulk_delete(job_id: int) -> None:
     bulk_delete_job_run(job_id=job_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_deletion_email(crm_id: int, kind: str) -> None:
+    crm = Crm.objects.select_related("owner").filter(pk=crm_id).first()
+    if crm is not None and crm.status == Crm.Status.PENDING_DELETION:
+        crm_send_deletion_email(crm=crm, kind=kind)
+
+
+@shared_task(acks_late=True)
+def purge_crm(crm_id: int) -> None:
+    tombstone = crm_purge(crm_id=crm_id)
+    if tombstone is not None:
+        send_purged_email.delay(tombstone.name, tombstone.owner_email)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_purged_email(name: str, email: str) -> None:
+    crm_send_purged_email(name=name, email=email)
+
+
+@shared_task
+def claim_due_purges() -> int:
+    return len(crm_claim_due_purges())
+
+
+@shared_task
+def requeue_stalled_purges() -> int:
+    return len(crm_requeue_stalled_purges())
+
+
+@shared_task
+def send_deletion_reminders() -> int:
+    return len(crm_send_deletion_reminders())

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "accounts",
     "crm",
@@ -164,6 +165,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.requeue_stuck_provisioning",
         "schedule": 30.0,
     },
+    # Deletion: claim CRMs whose grace period is over, keep purges going, remind.
+    "crm-claim-due-purges": {"task": "crm.tasks.claim_due_purges", "schedule": 60.0},
+    "crm-requeue-stalled-purges": {
+        "task": "crm.tasks.requeue_stalled_purges",
+        "schedule": 120.0,
+    },
+    "crm-send-deletion-reminders": {
+        "task": "crm.tasks.send_deletion_reminders",
+        "schedule": 60.0 * 15,
+    },
     "crm-delete-stale-sso-tokens": {
         "task": "crm.tasks.delete_stale_sso_tokens",
         "schedule": 60.0 * 30,
@@ -250,16 +261,46 @@ STORAGES = {
 }
 
 # --- REST API -------------------------------------------------------------------------
+# /api/v1/: an API key (Settings → API) in "Authorization: Bearer" picks the CRM and
+# acts as its owner. Errors share one JSON shape (crm.api.exceptions).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["crm.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.HasActiveCrm"],
+    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["crm.api.parsers.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.ApiPagination",
+    "EXCEPTION_HANDLER": "crm.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Requests per API key, e.g. "600/m" (also /s, /h, /d). Empty: no limit. Read at
+# every request by crm.api.throttling, so an override applies at once.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
+    "DESCRIPTION": _(
+        "The REST API of one CRM. Send an API key from Settings → API as "
+        "'Authorization: Bearer <key>'; the key decides the CRM and acts with full "
+        "rights. Lists are paginated with ?page= and ?page_size= (at most 100). "
+        'Every error is {"error": {"code", "message", "fields"}}.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are public: they describe the API, not a CRM's data.
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Separate request and response shapes: ids and dates are never sent.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.postprocess",
+    ],
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from crm.models.tenancy import (
     Crm,
     CrmScopedModel,
     CrmScopedQuerySet,
+    CrmTombstone,
 )
 from crm.models.users import CrmGroup, CrmUser
 
@@ -35,6 +36,7 @@ __all__ = [
     "CrmRecord",
     "CrmScopedModel",
     "CrmScopedQuerySet",
+    "CrmTombstone",
     "CrmUser",
     "CrmUserInvitation",
     "CustomField",

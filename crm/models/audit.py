@@ -16,6 +16,8 @@ class AuditEvent(CrmScopedModel):
     class Action(models.TextChoices):
         CRM_CREATED = "crm.created", _("CRM created")
         CRM_ACTIVATED = "crm.activated", _("CRM ready")
+        CRM_DELETION_SCHEDULED = "crm.deletion_scheduled", _("Deletion scheduled")
+        CRM_DELETION_CANCELLED = "crm.deletion_cancelled", _("Deletion cancelled")
         CRM_ENTERED = "crm.entered", _("Entered from the portal")
         CRM_CONNECTED = "crm.connected", _("Connected to an account")
         CRM_USER_LOGGED_IN = "crm_user.logged_in", _("Signed in")

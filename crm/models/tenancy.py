@@ -35,6 +35,17 @@ class Crm(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PROVISIONING
     )
     deletion_due_at = models.DateTimeField(_("deletion due at"), null=True, blank=True)
+    deletion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deletion_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set by the purge after every chunk: a purge whose heartbeat stops was killed
+    # and is sent again by the watchdog.
+    purge_heartbeat_at = models.DateTimeField(null=True, blank=True)
     seat_limit = models.PositiveIntegerField(
         _("seats"),
         null=True,
@@ -63,6 +74,27 @@ class Crm(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class CrmTombstone(models.Model):
+    """What is left of a purged CRM: who it was, who asked, when it went. Plain
+    values, not keys: the rows they named are gone. Its slug is never reused."""
+
+    crm_id = models.BigIntegerField(_("CRM id"), unique=True)
+    name = models.CharField(_("name"), max_length=CRM_NAME_MAX_LENGTH)
+    slug = models.SlugField(_("address"), max_length=63, unique=True)
+    owner_id = models.BigIntegerField(_("owner id"))
+    owner_email = models.EmailField(_("owner email"))
+    requested_by_id = models.BigIntegerField(_("requested by"), null=True)
+    created_at = models.DateTimeField(_("created at"))
+    purged_at = models.DateTimeField(_("purged at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deleted CRM")
+        verbose_name_plural = _("deleted CRMs")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug}), purged {self.purged_at:%Y-%m-%d}"
 
 
 class CrmScopedQuerySet(models.QuerySet):

@@ -21,6 +21,7 @@ from crm.models import (
     AuditEvent,
     Crm,
     CrmGroup,
+    CrmTombstone,
     CrmUser,
     Pipeline,
     PipelineStatus,
@@ -68,6 +69,12 @@ def _crm_slug_candidates(name: str) -> tuple[str, set[str]]:
         base = f"{base}-crm"
     taken = set(
         Crm.objects.filter(slug__startswith=base).values_list("slug", flat=True)
+    ) | set(
+        # A purged CRM's address is never handed out again: old links and
+        # bookmarks must not lead into somebody else's CRM.
+        CrmTombstone.objects.filter(slug__startswith=base).values_list(
+            "slug", flat=True
+        )
     )
     return base, taken
 

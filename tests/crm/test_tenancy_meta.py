@@ -50,3 +50,19 @@ def test_scoped_models_have_a_non_null_indexed_crm_and_crm_first_indexes():
             if first is None and expressions:
                 first = str(expressions[0])
             assert "crm" in str(first), (model, constraint.name)
+
+
+def test_purge_registry_holds_every_crm_owned_model_children_first():
+    from crm.purge import PURGE_ORDER
+
+    scoped = {m for m in _project_models() if issubclass(m, CrmScopedModel)}
+    assert set(PURGE_ORDER) == scoped
+    position = {model: index for index, model in enumerate(PURGE_ORDER)}
+    for model in PURGE_ORDER:
+        for field in model._meta.get_fields():
+            target = getattr(field, "related_model", None)
+            if not (field.concrete and field.is_relation) or target is model:
+                continue
+            if target in position:
+                # What it points at must still exist when its own rows go.
+                assert position[target] > position[model], (model, field.name)

@@ -1,0 +1,186 @@
+"""Deleting a CRM: schedule, cancel, claim, purge, tombstone."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections
+from django.utils import timezone
+
+from crm.models import Crm, CrmTombstone, CrmUser
+from crm.purge import PURGE_ORDER, crm_purge
+from crm.services import crm_slug_generate
+from crm.services.lifecycle import (
+    crm_cancel_deletion,
+    crm_claim_due_purges,
+    crm_schedule_deletion,
+)
+from crm.services.records import contact_save, deal_save, note_add
+from tests.factories import DEFAULT_PASSWORD, AccountFactory, CrmUserFactory
+
+
+def schedule(crm, account=None, name=None, password=DEFAULT_PASSWORD):
+    return crm_schedule_deletion(
+        crm=crm,
+        account=account or crm.owner,
+        typed_name=crm.name if name is None else name,
+        password=password,
+    )
+
+
+def make_due(crm):
+    Crm.objects.filter(pk=crm.pk).update(deletion_due_at=timezone.now())
+
+
+def fill(crm):
+    """A bit of every kind of data, through the services."""
+    owner = CrmUser.objects.get(crm=crm, role="owner")
+    from crm.services import connection_code_issue, sso_token_issue
+    from crm.services.fields import custom_field_create, pipeline_create
+
+    pipeline = pipeline_create(crm=crm, name="Main")
+    custom_field_create(crm=crm, entity="contact", name="Tier", type="text")
+    contact = contact_save(crm=crm, actor=owner, data={"name": "C"})
+    deal = deal_save(
+        crm=crm,
+        actor=owner,
+        data={"name": "D", "pipeline_id": pipeline.pk, "contact_ids": [contact.pk]},
+    )
+    note_add(crm=crm, actor=owner, entity="deal", record_id=deal.pk, text="n")
+    from crm.services.records import company_save
+
+    company = company_save(crm=crm, actor=owner, data={"name": "Co"})
+    contact_save(
+        crm=crm, actor=owner, contact_id=contact.pk, data={"company_ids": [company.pk]}
+    )
+    CrmUserFactory(crm=crm)
+    sso_token_issue(crm_user=owner, account=crm.owner)
+    connection_code_issue(crm_user=owner)
+
+
+def census(crm_id, *, with_audit=True):
+    return {
+        m.__name__: m.objects.filter(crm_id=crm_id).count()
+        for m in PURGE_ORDER
+        if with_audit or m.__name__ != "AuditEvent"
+    }
+
+
+def test_only_the_owner_schedules_with_name_and_password(crm_a):
+    with pytest.raises(PermissionDenied):
+        schedule(crm_a, account=AccountFactory())
+    with pytest.raises(ValidationError, match="Type the CRM's name"):
+        schedule(crm_a, name="Wrong Name")
+    with pytest.raises(ValidationError, match="password is not right"):
+        schedule(crm_a, password="nope")
+    crm_a.refresh_from_db()
+    assert crm_a.status == Crm.Status.ACTIVE
+
+
+def test_schedule_locks_the_crm_for_the_grace_period_and_mails_the_owner(
+    crm_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule(crm_a, name="  alpha TRADERS ")
+    crm_a.refresh_from_db()
+    assert crm_a.status == Crm.Status.PENDING_DELETION
+    grace = crm_a.deletion_due_at - timezone.now()
+    assert timedelta(days=6, hours=23) < grace <= timedelta(days=7)
+    assert mail.outbox[-1].to == [crm_a.owner.email]
+    assert "cancel" in mail.outbox[-1].body.lower()
+
+
+def test_cancel_restores_the_crm_exactly(crm_a):
+    fill(crm_a)
+    before = census(crm_a.pk, with_audit=False)
+    schedule(crm_a)
+    crm_cancel_deletion(crm=crm_a, account=crm_a.owner)
+    crm_a.refresh_from_db()
+    assert crm_a.status == Crm.Status.ACTIVE and crm_a.deletion_due_at is None
+    assert census(crm_a.pk, with_audit=False) == before  # the audit trail grew
+
+
+def test_not_due_is_not_claimed_and_cancel_after_claim_is_refused(crm_a):
+    schedule(crm_a)
+    assert crm_claim_due_purges() == []
+    make_due(crm_a)
+    assert crm_claim_due_purges() == [crm_a.pk]
+    with pytest.raises(ValidationError, match="already started"):
+        crm_cancel_deletion(crm=crm_a, account=crm_a.owner)
+
+
+def test_purge_removes_every_row_and_leaves_the_other_crm_alone(crm_a, crm_b):
+    fill(crm_a)
+    fill(crm_b)
+    other_before = census(crm_b.pk)
+    assert all(census(crm_a.pk)[name] > 0 for name in ("Contact", "Deal", "Note"))
+    schedule(crm_a)
+    make_due(crm_a)
+    crm_claim_due_purges()
+
+    tombstone = crm_purge(crm_id=crm_a.pk, chunk_size=2)
+
+    assert set(census(crm_a.pk).values()) == {0}
+    assert census(crm_b.pk) == other_before
+    assert not Crm.objects.filter(pk=crm_a.pk).exists()
+    assert tombstone.slug == "alpha" and tombstone.owner_email == crm_a.owner.email
+    # Its address is never handed out again.
+    assert crm_slug_generate(name="Alpha") == "alpha-2"
+    # A rerun is harmless.
+    assert crm_purge(crm_id=crm_a.pk) == tombstone
+
+
+def test_purge_of_a_crm_not_claimed_touches_nothing(crm_a):
+    fill(crm_a)
+    before = census(crm_a.pk)
+    assert crm_purge(crm_id=crm_a.pk) is None
+    assert census(crm_a.pk) == before
+    assert not CrmTombstone.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_and_claim_racing_have_exactly_one_winner(crm_a, monkeypatch):
+    # The purge itself is not the subject here: record that it was sent.
+    sent = []
+    monkeypatch.setattr("crm.tasks.purge_crm.delay", sent.append)
+    outcomes = []
+    for _round in range(10):
+        Crm.objects.filter(pk=crm_a.pk).update(
+            status=Crm.Status.PENDING_DELETION, deletion_due_at=timezone.now()
+        )
+        barrier = threading.Barrier(2)
+        result = {}
+
+        def cancel(barrier=barrier, result=result):
+            barrier.wait()
+            try:
+                crm_cancel_deletion(crm=crm_a, account=crm_a.owner)
+                result["cancel"] = True
+            except ValidationError:
+                result["cancel"] = False
+            finally:
+                close_old_connections()
+
+        def claim(barrier=barrier, result=result):
+            barrier.wait()
+            try:
+                result["claim"] = crm_claim_due_purges() == [crm_a.pk]
+            finally:
+                close_old_connections()
+
+        threads = [threading.Thread(target=cancel), threading.Thread(target=claim)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        status = Crm.objects.get(pk=crm_a.pk).status
+        assert result["cancel"] != result["claim"], result
+        assert status == (Crm.Status.ACTIVE if result["cancel"] else Crm.Status.PURGING)
+        outcomes.append("cancel" if result["cancel"] else "claim")
+        Crm.objects.filter(pk=crm_a.pk).update(
+            status=Crm.Status.ACTIVE, deletion_due_at=None
+        )
+    assert len(outcomes) == 10
+    assert len(sent) == outcomes.count("claim")
