@@ -23,6 +23,7 @@ from crm.models import (
     Contact,
     ContactCompany,
     Crm,
+    CrmExport,
     CrmGroup,
     CrmTombstone,
     CrmUser,
@@ -43,6 +44,7 @@ PURGE_ORDER: tuple[type[Model], ...] = (
     CrmUserInvitation,
     ApiKey,
     BulkDeleteJob,
+    CrmExport,
     AuditEvent,
     Note,
     DealContact,
@@ -91,6 +93,7 @@ def crm_purge(
     concurrent twin (both delete disjoint leftovers; one writes the tombstone).
 
     ``on_chunk(model, rows, seconds)`` is told about every chunk (benchmarks)."""
+    _export_files_delete(crm_id)
     try:
         for model in PURGE_ORDER:
             while True:
@@ -104,6 +107,18 @@ def crm_purge(
         # Cancelled before the claim (nothing was touched), or already buried.
         return CrmTombstone.objects.filter(crm_id=crm_id).first()
     return _crm_bury(crm_id)
+
+
+def _export_files_delete(crm_id: int) -> None:
+    """Exports are data too: their files go before their rows do."""
+    from django.core.files.storage import default_storage
+
+    for name in (
+        CrmExport.objects.filter(crm_id=crm_id)
+        .exclude(file_name="")
+        .values_list("file_name", flat=True)
+    ):
+        default_storage.delete(name)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from crm.selectors import crm_ids_stuck_provisioning, crm_user_memberships_by_em
 from crm.services import crm_provision, sso_tokens_delete_stale
 from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
 from crm.services.deletion import bulk_delete_job_run
+from crm.services.export import crm_export_build
 from crm.services.invitations import crm_send_invitation_email
 from crm.services.lifecycle import (
     crm_claim_due_purges,
@@ -98,3 +99,8 @@ def requeue_stalled_purges() -> int:
 @shared_task
 def send_deletion_reminders() -> int:
     return len(crm_send_deletion_reminders())
+
+
+@shared_task(acks_late=True)
+def build_export(export_id: int) -> None:
+    crm_export_build(export_id=export_id)

@@ -1,6 +1,6 @@
 from crm.models.audit import AuditEvent
 from crm.models.handoff import ConnectionCode, CrmUserInvitation, SsoToken
-from crm.models.integrations import ApiKey, BulkDeleteJob
+from crm.models.integrations import ApiKey, BulkDeleteJob, CrmExport
 from crm.models.pipelines import Pipeline, PipelineStatus
 from crm.models.records import (
     Company,
@@ -32,6 +32,7 @@ __all__ = [
     "Contact",
     "ContactCompany",
     "Crm",
+    "CrmExport",
     "CrmGroup",
     "CrmRecord",
     "CrmScopedModel",

@@ -65,3 +65,29 @@ class BulkDeleteJob(CrmScopedModel):
     @property
     def percent(self) -> int:
         return 100 if not self.total else int(self.deleted * 100 / self.total)
+
+
+class CrmExport(CrmScopedModel):
+    """A ZIP of the CRM's data, built by a worker, downloadable by the owner."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Building")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by_id = models.BigIntegerField(_("requested by (account id)"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    file_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(_("size"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} of CRM {self.crm_id} ({self.status})"
