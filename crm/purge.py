@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -59,7 +60,7 @@ PURGE_ORDER: tuple[type[Model], ...] = (
     CrmUser,
     CrmGroup,
 )
-PURGE_CHUNK_SIZE = 2000
+PURGE_CHUNK_SIZE = settings.CRM_PURGE_CHUNK_SIZE
 
 
 class PurgeStopped(Exception):

@@ -32,18 +32,15 @@ def _database_url_for_worker() -> str:
     return f"postgres://{host}{address}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(tmp_path, monkeypatch):
-    celery_app.conf.task_always_eager = False
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
+def _start_worker(outbox: Path, **extra_env: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": _database_url_for_worker(),
         "EMAIL_URL": f"filemail://{outbox}",
+        **extra_env,
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--pool=solo", "--concurrency=1", "--loglevel=warning", "--without-mingle",
@@ -54,15 +51,33 @@ def worker(tmp_path, monkeypatch):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def eager_off():
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def worker(tmp_path, eager_off):
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    process = _start_worker(outbox)
     try:
         yield outbox, process
     finally:
-        celery_app.conf.task_always_eager = True
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
 
 
 def _wait_for_files(folder: Path, count: int, timeout: float = 45.0) -> list[Path]:
@@ -98,3 +113,85 @@ def test_signup_welcome_email_is_sent_by_a_real_worker(client, worker):
     assert "Welcome to your CRM portal" in messages
     assert "/c/queued-shop/login/" in messages
     assert "a-long-secret-phrase" not in messages
+
+
+def _rows_of(crm_id: int) -> dict[str, int]:
+    from crm.purge import PURGE_ORDER
+
+    return {m.__name__: m.objects.filter(crm_id=crm_id).count() for m in PURGE_ORDER}
+
+
+def _fingerprint(crm_id: int) -> tuple:
+    from django.db.models import Count, Sum
+
+    from crm.purge import PURGE_ORDER
+
+    return tuple(
+        tuple(
+            m.objects.filter(crm_id=crm_id)
+            .aggregate(n=Count("pk"), s=Sum("pk"))
+            .values()
+        )
+        for m in PURGE_ORDER
+    )
+
+
+def test_purge_killed_mid_way_is_finished_by_the_watchdog(
+    tmp_path, eager_off, crm_a, crm_b, staff_a, staff_b
+):
+    from django.utils import timezone
+
+    from crm.models import Contact, Crm, CrmTombstone
+    from crm.services.lifecycle import crm_requeue_stalled_purges
+    from crm.tasks import purge_crm
+    from tests.factories import CompanyFactory, ContactFactory
+
+    Contact.objects.bulk_create(
+        Contact(crm=crm_a, responsible=staff_a, name=f"Doomed {n}") for n in range(6000)
+    )
+    ContactFactory.create_batch(30, responsible=staff_b)
+    CompanyFactory.create_batch(5, responsible=staff_b)
+    survivor = _fingerprint(crm_b.pk)
+    Crm.objects.filter(pk=crm_a.pk).update(
+        status=Crm.Status.PURGING, purge_heartbeat_at=timezone.now()
+    )
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    slow = {"CRM_PURGE_CHUNK_SIZE": "50"}
+
+    first = _start_worker(outbox, **slow)
+    try:
+        purge_crm.delay(crm_a.pk)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            left = Contact.objects.filter(crm_id=crm_a.pk).count()
+            if left < 5000:
+                break
+            time.sleep(0.05)
+        first.kill()  # SIGKILL: no cleanup, no acknowledgement
+        first.wait()
+    finally:
+        if first.poll() is None:
+            first.kill()
+    left = Contact.objects.filter(crm_id=crm_a.pk).count()
+    assert 0 < left < 6000, left
+    assert Crm.objects.get(pk=crm_a.pk).status == Crm.Status.PURGING
+
+    Crm.objects.filter(pk=crm_a.pk).update(
+        purge_heartbeat_at=timezone.now() - timezone.timedelta(minutes=10)
+    )
+    assert crm_requeue_stalled_purges() == [crm_a.pk]
+    second = _start_worker(outbox)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if CrmTombstone.objects.filter(crm_id=crm_a.pk).exists():
+                break
+            time.sleep(0.2)
+    finally:
+        _stop(second)
+
+    assert CrmTombstone.objects.filter(crm_id=crm_a.pk).exists()
+    assert set(_rows_of(crm_a.pk).values()) == {0}
+    assert not Crm.objects.filter(pk=crm_a.pk).exists()
+    assert _fingerprint(crm_b.pk) == survivor

@@ -226,6 +226,8 @@ SSO_TOKEN_TTL_SECONDS = env.int("SSO_TOKEN_TTL_SECONDS", default=30)
 CONNECTION_CODE_TTL_MINUTES = env.int("CONNECTION_CODE_TTL_MINUTES", default=15)
 CRM_MAX_OWNED_PER_ACCOUNT = env.int("CRM_MAX_OWNED_PER_ACCOUNT", default=300)
 CRM_DELETION_GRACE_DAYS = env.int("CRM_DELETION_GRACE_DAYS", default=7)
+# Rows per purge transaction: small enough that none holds locks for long.
+CRM_PURGE_CHUNK_SIZE = env.int("CRM_PURGE_CHUNK_SIZE", default=2000)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -248,6 +250,8 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "media/"  # never served directly: exports go through an owner-only view
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
