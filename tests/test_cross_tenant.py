@@ -86,7 +86,7 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
         {"email": owner_a.email, "password": DEFAULT_PASSWORD},
     )
     from crm.models import ApiKey, BulkDeleteJob
-    from tests.factories import ContactFactory, CompanyFactory, DealFactory
+    from tests.factories import CompanyFactory, ContactFactory, DealFactory
 
     record_factory = {"company": CompanyFactory, "deal": DealFactory}.get(
         pattern.name.split("_")[0], ContactFactory

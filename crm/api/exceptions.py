@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -28,12 +29,19 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+def _encodable(text: Any) -> str:
+    """Error messages may quote what the client sent, lone surrogates included,
+    which no UTF-8 response can carry; they are shown escaped instead."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error details as ``{"field.sub.0": ["message", ...]}``."""
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            key = _encodable(key)
+            name = f"{prefix}.{key}" if prefix else key
             flat.update(_flatten(value, name))
         return flat
     if isinstance(detail, list) and any(isinstance(d, dict | list) for d in detail):
@@ -42,7 +50,7 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             flat.update(_flatten(item, prefix))
         return flat
     messages = detail if isinstance(detail, list) else [detail]
-    return {prefix or NON_FIELD_KEY: [str(m) for m in messages]}
+    return {prefix or NON_FIELD_KEY: [_encodable(m) for m in messages]}
 
 
 def _from_django_validation_error(
@@ -64,6 +72,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     it does not know stays a 500, logged by Django as usual."""
     if isinstance(exc, DjangoValidationError):
         exc = _from_django_validation_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # Past DATA_UPLOAD_MAX_MEMORY_SIZE; Django alone would answer an HTML 400.
+        exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -85,5 +96,5 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     if not isinstance(code, str):
         code = getattr(exc, "default_code", "error")
-    response.data = error_body(code=code, message=str(detail))
+    response.data = error_body(code=code, message=_encodable(detail))
     return response

@@ -8,6 +8,8 @@ from a script want "page 7 of 12", and the count is one indexed query."""
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import PageNumberPagination
 
 DEFAULT_PAGE_SIZE = 50
@@ -18,7 +20,11 @@ class ApiPagination(PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
-    page_size_query_description = (
-        f"Records per page: {DEFAULT_PAGE_SIZE} by default, at most "
-        f"{MAX_PAGE_SIZE} (larger values are clamped to {MAX_PAGE_SIZE})."
+    page_size_query_description = format_lazy(
+        _(
+            "Records per page: {default} by default, at most {max} (a larger value "
+            "is clamped to {max})."
+        ),
+        default=DEFAULT_PAGE_SIZE,
+        max=MAX_PAGE_SIZE,
     )

@@ -50,6 +50,9 @@ class BulkDeleteJob(CrmScopedModel):
     ids = models.JSONField(_("ids"), default=list)
     total = models.PositiveIntegerField(_("total"), default=0)
     deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    # The longest single chunk transaction, for operators: deleting must never
+    # hold locks long enough to slow the CRM's other users.
+    slowest_chunk_ms = models.PositiveIntegerField(default=0)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -62,9 +62,11 @@ def api_key_create(
 def api_key_revoke(*, crm: Crm, api_key_id: int, actor: CrmUser) -> ApiKey:
     """Revoke one of ``crm``'s keys; the next request with it gets 401. Revoking a
     revoked key changes nothing. Another CRM's key id is a 404."""
-    if actor.crm_id != crm.pk or not actor.is_admin:
-        # The view checks this too; a service never trusts its caller with rights.
+    if actor.crm_id != crm.pk:
         raise Http404
+    if not actor.is_admin:
+        # The view checks this too; a service does not rely on its caller for it.
+        raise PermissionDenied(_("Only the owner and administrators manage API keys."))
     api_key = ApiKey.objects.for_crm(crm).filter(pk=api_key_id).first()
     if api_key is None:
         raise Http404

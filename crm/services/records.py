@@ -71,7 +71,7 @@ def responsible_get(*, crm: Crm, crm_user_id: Any) -> CrmUser:
     user = _scoped_get(CrmUser, crm, crm_user_id)
     if not user.is_active:
         raise ValidationError(
-            {"responsible": _("%(name)s is deactivated.") % {"name": user.name}}
+            {"responsible_id": _("%(name)s is deactivated.") % {"name": user.name}}
         )
     return user
 
@@ -276,18 +276,22 @@ def deal_save(
     if data.get("pipeline_id") is not None:
         deal.pipeline = _scoped_get(Pipeline, crm, data["pipeline_id"])
     elif deal_id is None:
-        deal.pipeline = Pipeline.objects.for_crm(crm).order_by("position", "pk").first()
-        if deal.pipeline is None:
+        first = Pipeline.objects.for_crm(crm).order_by("position", "pk").first()
+        if first is None:
             raise ValidationError({"pipeline_id": _("Create a pipeline first.")})
+        deal.pipeline = first
     if data.get("status_id") is not None:
         deal.status = _status_of(crm, deal.pipeline, data["status_id"])
     elif deal_id is None or deal.status.pipeline_id != deal.pipeline_id:
-        deal.status = (
+        first_status = (
             PipelineStatus.objects.for_crm(crm)
             .filter(pipeline=deal.pipeline)
             .order_by("position", "pk")
             .first()
         )
+        if first_status is None:
+            raise ValidationError({"status_id": _("This pipeline has no statuses.")})
+        deal.status = first_status
     if "company_id" in data:
         deal.company = (
             _scoped_get(Company, crm, data["company_id"])
@@ -355,3 +359,15 @@ def note_add(
     if len(text) > 10000:
         raise ValidationError({"text": _("At most 10,000 characters.")})
     return Note.objects.create(crm=crm, author=actor, text=text, **{entity: record})
+
+
+def note_delete(*, crm: Crm, actor: CrmUser, note_id: Any) -> None:
+    """Like adding one: allowed to whoever may edit the record the note is on. A
+    note of another CRM, or on a record the actor cannot see, is a 404."""
+    note = _scoped_get(Note, crm, note_id)
+    entity = next(e for e in ENTITY_MODELS if getattr(note, f"{e}_id") is not None)
+    record = record_get(
+        crm=crm, actor=actor, entity=entity, record_id=getattr(note, f"{entity}_id")
+    )
+    _require(actor, entity, "edit", record)
+    note.delete()

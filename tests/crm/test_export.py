@@ -28,7 +28,10 @@ def test_export_zip_has_json_and_csv_of_this_crm_only(
     export.refresh_from_db()
 
     assert export.status == CrmExport.Status.DONE and export.progress == 100
-    with default_storage.open(export.file_name) as handle, zipfile.ZipFile(handle) as zf:
+    with (
+        default_storage.open(export.file_name) as handle,
+        zipfile.ZipFile(handle) as zf,
+    ):
         names = set(zf.namelist())
         assert {"contacts.json", "contacts.csv", "deals.json", "notes.csv"} <= names
         contacts = json.loads(zf.read("contacts.json"))

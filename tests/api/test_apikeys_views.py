@@ -1,0 +1,135 @@
+"""Settings → API: admins make and revoke keys; the raw key is shown once."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from crm.models import ApiKey
+from crm.services.apikeys import api_key_create
+from crm.services.secrets import secret_hash
+from tests.api.helpers import api_client
+from tests.factories import DEFAULT_PASSWORD, CrmUserFactory
+
+
+def sign_in(client, crm_user):
+    response = client.post(
+        reverse("crm:login", kwargs={"slug": crm_user.crm.slug}),
+        {"email": crm_user.email, "password": DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin(client, owner_a):
+    return sign_in(client, owner_a)
+
+
+def keys_url(crm) -> str:
+    return reverse("crm:api_keys", kwargs={"slug": crm.slug})
+
+
+def revoke_url(crm, api_key_id) -> str:
+    return reverse(
+        "crm:api_key_revoke", kwargs={"slug": crm.slug, "api_key_id": api_key_id}
+    )
+
+
+def raw_key_on(page: str) -> str:
+    match = re.search(r'data-testid="raw-key">([^<]+)<', page)
+    assert match, "the new key is not on the page"
+    return match.group(1)
+
+
+def test_creating_a_key_shows_it_once_and_stores_a_hash(admin, crm_a, owner_a):
+    response = admin.post(keys_url(crm_a), {"name": "Website form"})
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    page = response.content.decode()
+    raw = raw_key_on(page)
+    assert f'data-copy="{raw}"' in page  # the copy button
+    api_key = ApiKey.objects.get(crm=crm_a)
+    assert api_key.name == "Website form"
+    assert api_key.created_by == owner_a
+    assert api_key.prefix == raw[:12]
+    assert api_key.key_hash == secret_hash(purpose="api", value=raw)
+    assert raw not in api_key.key_hash
+
+    listing = admin.get(keys_url(crm_a)).content.decode()
+    assert raw not in listing
+    assert "Website form" in listing and f"{api_key.prefix}…" in listing
+    assert "Never" in listing
+
+    assert api_client(raw).get("/api/v1/crm/").json()["id"] == crm_a.pk
+    api_key.refresh_from_db()
+    assert api_key.last_used_at is not None
+
+
+def test_a_key_needs_a_name(admin, crm_a):
+    response = admin.post(keys_url(crm_a), {"name": "   "})
+    assert response.status_code == 400
+    assert 'data-testid="raw-key"' not in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_revoking_a_key(admin, crm_a, owner_a):
+    api_key, raw = api_key_create(crm=crm_a, name="Sync", created_by=owner_a)
+    assert api_client(raw).get("/api/v1/crm/").status_code == 200
+
+    page = admin.get(keys_url(crm_a)).content.decode()
+    assert revoke_url(crm_a, api_key.pk) in page
+    assert "confirm(" in page
+
+    response = admin.post(revoke_url(crm_a, api_key.pk))
+    assert response.status_code == 302 and response.url == keys_url(crm_a)
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    assert api_client(raw).get("/api/v1/crm/").status_code == 401
+    page = admin.get(keys_url(crm_a)).content.decode()
+    assert "Revoked" in page
+    assert revoke_url(crm_a, api_key.pk) not in page
+
+
+def test_revoke_is_post_only(admin, crm_a, owner_a):
+    api_key, _raw = api_key_create(crm=crm_a, name="Sync", created_by=owner_a)
+    assert admin.get(revoke_url(crm_a, api_key.pk)).status_code == 405
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
+
+
+def test_another_crms_key_is_a_404(admin, crm_a, crm_b, owner_b):
+    key_b, raw_b = api_key_create(crm=crm_b, name="Theirs", created_by=owner_b)
+    assert admin.post(revoke_url(crm_a, key_b.pk)).status_code == 404
+    key_b.refresh_from_db()
+    assert key_b.revoked_at is None
+    assert "Theirs" not in admin.get(keys_url(crm_a)).content.decode()
+    assert api_client(raw_b).get("/api/v1/crm/").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_staff_who_are_not_admins_get_403(client, crm_a, owner_a, staff_a, method):
+    api_key, _raw = api_key_create(crm=crm_a, name="Sync", created_by=owner_a)
+    sign_in(client, staff_a)
+    assert getattr(client, method)(keys_url(crm_a), {"name": "Mine"}).status_code == 403
+    assert getattr(client, method)(revoke_url(crm_a, api_key.pk)).status_code in (
+        403,
+        405,
+    )
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
+    assert ApiKey.objects.count() == 1
+
+
+def test_an_administrator_may_manage_keys(client, crm_a):
+    admin_user = CrmUserFactory(crm=crm_a, role="admin")
+    sign_in(client, admin_user)
+    assert client.post(keys_url(crm_a), {"name": "Ops"}).status_code == 200
+    assert ApiKey.objects.get().created_by == admin_user
+
+
+def test_anonymous_visitors_go_to_the_crm_login(client, crm_a):
+    response = client.get(keys_url(crm_a))
+    assert response.status_code == 302
+    assert response.url.startswith(f"/c/{crm_a.slug}/login/")
