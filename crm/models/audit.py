@@ -26,6 +26,8 @@ class AuditEvent(CrmScopedModel):
         CRM_USER_DEACTIVATED = "crm_user.deactivated", _("User deactivated")
         CRM_USER_REACTIVATED = "crm_user.reactivated", _("User reactivated")
         CRM_USER_DELETED = "crm_user.deleted", _("User deleted")
+        API_KEY_CREATED = "api_key.created", _("API key created")
+        API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
         RECORDS_DELETED = "records.deleted", _("Records deleted")
         CRM_USER_PASSWORD_CHANGED = "crm_user.password_changed", _("Password changed")
         CONNECTION_CODE_CREATED = "connection_code.created", _("Connection code made")

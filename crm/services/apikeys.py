@@ -16,7 +16,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import ApiKey, Crm, CrmUser
+from crm.models import ApiKey, AuditEvent, Crm, CrmUser
+from crm.services.audit import audit_record
 from crm.services.secrets import secret_hash
 
 API_KEY_PREFIX = "crm_"
@@ -56,6 +57,12 @@ def api_key_create(
         key_hash=_key_hash(raw_key),
         created_by=created_by,
     )
+    audit_record(
+        crm=crm,
+        action=AuditEvent.Action.API_KEY_CREATED,
+        actor_crm_user=created_by,
+        details={"name": api_key.name, "prefix": api_key.prefix},
+    )
     return api_key, raw_key
 
 
@@ -73,6 +80,12 @@ def api_key_revoke(*, crm: Crm, api_key_id: int, actor: CrmUser) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            crm=crm,
+            action=AuditEvent.Action.API_KEY_REVOKED,
+            actor_crm_user=actor,
+            details={"name": api_key.name, "prefix": api_key.prefix},
+        )
     return api_key
 
 
