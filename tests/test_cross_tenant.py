@@ -126,7 +126,14 @@ def test_portal_urls_with_another_accounts_crm_id_are_404(
     client, crm_a, crm_b, pattern, method
 ):
     client.force_login(crm_a.owner)
-    url = reverse(f"portal:{pattern.name}", kwargs={"crm_id": crm_b.pk})
+    kwargs = {"crm_id": crm_b.pk}
+    if "export_id" in pattern.pattern.regex.groupindex:
+        from crm.models import CrmExport
+
+        kwargs["export_id"] = CrmExport.objects.create(
+            crm=crm_b, requested_by_id=crm_b.owner_id, status="done", file_name="b.zip"
+        ).pk
+    url = reverse(f"portal:{pattern.name}", kwargs=kwargs)
     response = getattr(client, method)(url)
     assert response.status_code in (404, 405)
     if method == "get" and pattern.name == "crm_row":
