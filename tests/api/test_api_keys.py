@@ -1,5 +1,3 @@
-
-
 def test_creating_and_revoking_keys_is_audited(crm_a):
     from crm.models import AuditEvent, CrmUser
     from crm.services.apikeys import api_key_create, api_key_revoke
