@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from crm.models import Crm
-from crm.selectors import crm_get_by_slug
-from crm.sessions import crm_session_user
+from crm.sessions import crm_session_resolve
 
 
 def crm_unavailable_response(request: HttpRequest, crm: Crm) -> HttpResponse:
@@ -36,11 +35,11 @@ def crm_view(
     def decorator(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(func)
         def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
-            crm = crm_get_by_slug(slug=slug)
+            crm, crm_user = crm_session_resolve(request, slug)
             if not crm.is_active:
                 return crm_unavailable_response(request, crm)
             request.crm = crm
-            request.crm_user = crm_session_user(request, crm)
+            request.crm_user = crm_user
             if request.crm_user is None and not allow_anonymous:
                 login_url = reverse("crm:login", kwargs={"slug": crm.slug})
                 return redirect(

@@ -139,7 +139,10 @@ def crm_profile(request: HttpRequest) -> HttpResponse:
 @crm_view(allow_anonymous=True)
 def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        crm_user = sso_token_redeem(crm=request.crm, token=token)
+        # Claiming the token commits at once, so a refused token is used up too.
+        crm_user = sso_token_redeem(
+            crm=request.crm, token=token, loaded=request.crm_user
+        )
     except SsoRefused as refusal:
         return render(
             request,
@@ -148,7 +151,9 @@ def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
             status=403,
         )
     crm_session_login(request, crm_user)
-    crm_user_record_login(crm_user=crm_user)
+    # "Entered from the portal" is in the audit log since the token was issued:
+    # no second line for the same sign-in.
+    crm_user_record_login(crm_user=crm_user, audit=False)
     # Off the token's URL at once, so it is not kept in history or sent as Referer.
     return redirect("crm:home", slug=request.crm.slug)
 

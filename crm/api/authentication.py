@@ -38,11 +38,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             # Unknown and revoked keys look the same from outside.
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
-        owner = (
-            CrmUser.objects.for_crm(api_key.crm).filter(role=CrmUser.Role.OWNER).first()
-        )
-        if owner is not None:
-            owner.crm = api_key.crm
+        # The owner came with the key, in the same query.
+        owner = api_key.owner
         request.crm = api_key.crm
         # A CRM without an owner cannot happen (provisioning creates one); the
         # permission check refuses it rather than acting as nobody.

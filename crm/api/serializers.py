@@ -4,16 +4,20 @@ the CRM, custom field types) is the services' job, reached from the views."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from crm.api.selectors import note_entity
@@ -164,6 +168,113 @@ class StrictSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+# --- lists of records as rows ---------------------------------------------------------
+
+
+class RowRenderer:
+    """Renders rows of ``selectors.RecordRows`` (dicts of column values) as
+    ``serializer_class`` renders model instances, to the same JSON, without a
+    model instance and a serializer per record: each readable field's source is
+    a column, each :class:`RelatedIdsField` a column of linked ids.
+
+    Made once per serializer class (:meth:`for_serializer`); a field it cannot
+    read from a column makes it refuse the class, and the caller serializes."""
+
+    _made: ClassVar[dict[type, RowRenderer | None]] = {}
+
+    def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
+        self.columns: list[str] = []
+        self.links: dict[str, str] = {}
+        # (output name, row key, how to render a value that is not None).
+        self.plan: list[tuple[str, str, Any]] = []
+        for name, field in serializer_class().fields.items():
+            if field.write_only:
+                continue
+            if isinstance(field, RelatedIdsField):
+                self.links[name] = field.relation
+                self.plan.append((name, name, _linked))
+                continue
+            if field.source == "*" or len(field.source_attrs) != 1:
+                raise ValueError(f"{serializer_class.__name__}.{name}: not a column")
+            self.columns.append(field.source)
+            self.plan.append((name, field.source, _renderer(field)))
+
+    @classmethod
+    def for_serializer(
+        cls, serializer_class: type[serializers.Serializer]
+    ) -> RowRenderer | None:
+        if serializer_class not in cls._made:
+            try:
+                cls._made[serializer_class] = cls(serializer_class)
+            except ValueError:
+                cls._made[serializer_class] = None
+        return cls._made[serializer_class]
+
+    def render(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # DateTimeField renders in the current time zone, as of this request.
+        tz = timezone.get_current_timezone() if settings.USE_TZ else None
+        plan = [
+            (name, key, _datetime_renderer(how, tz) if isinstance(how, _Dt) else how)
+            for name, key, how in self.plan
+        ]
+        # As Serializer.to_representation: None stays None (linked ids never are).
+        return [
+            {
+                name: None if (value := row[key]) is None else render(value)
+                for name, key, render in plan
+            }
+            for row in rows
+        ]
+
+
+def _linked(ids: list[int]) -> list[int]:
+    return ids  # already sorted ids (``selectors.RecordRows``)
+
+
+class _Dt:
+    """A DateTimeField in DRF's default format (ISO 8601 in the current zone)."""
+
+    def __init__(self, field: serializers.DateTimeField) -> None:
+        self.field = field
+
+
+def _renderer(field: serializers.Field) -> Any:
+    """What ``field.to_representation`` does to a column's value, shortened for
+    the field types whose output is the database value itself."""
+    kind = type(field)
+    if kind in (serializers.IntegerField, IdField):
+        return int
+    if kind in (serializers.CharField, serializers.EmailField):
+        return str
+    if kind is serializers.BooleanField:
+        fallback = field.to_representation
+        return lambda value: (
+            value if value is True or value is False else fallback(value)
+        )
+    if (
+        kind is serializers.DateTimeField
+        and not hasattr(field, "timezone")
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower()
+        == ISO_8601
+    ):
+        return _Dt(field)
+    return field.to_representation
+
+
+def _datetime_renderer(dt: _Dt, tz: Any) -> Any:
+    fallback = dt.field.to_representation
+    if tz is None:
+        return fallback
+
+    def render(value: Any) -> Any:
+        if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
+            return fallback(value)
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return render
 
 
 # --- the CRM and its set-up (read only) ----------------------------------------------

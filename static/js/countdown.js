@@ -1,0 +1,20 @@
+// <time data-countdown datetime="ISO">: "in 6 d 23 h" until then, kept up to date.
+(function () {
+  const lang = document.documentElement.lang || "en";
+  const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  function render() {
+    document.querySelectorAll("time[data-countdown]").forEach((node) => {
+      const seconds = (Date.parse(node.getAttribute("datetime")) - Date.now()) / 1000;
+      if (Number.isNaN(seconds)) return;
+      const days = Math.floor(seconds / 86400);
+      const hours = Math.floor((seconds % 86400) / 3600);
+      node.textContent = seconds <= 0
+        ? format.format(0, "second")
+        : days > 0
+          ? `${format.format(days, "day")} (${hours} h)`
+          : format.format(Math.max(1, Math.round(seconds / 3600)), "hour");
+    });
+  }
+  render();
+  setInterval(render, 60000);
+})();
