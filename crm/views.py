@@ -139,7 +139,6 @@ def crm_profile(request: HttpRequest) -> HttpResponse:
 @crm_view(allow_anonymous=True)
 def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        # Claiming the token commits at once, so a refused token is used up too.
         crm_user = sso_token_redeem(
             crm=request.crm, token=token, loaded=request.crm_user
         )
@@ -150,10 +149,9 @@ def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
             {"crm": request.crm, "reason": refusal.message},
             status=403,
         )
+    # Redeeming stamped last_login; the audit log has "Entered from the portal"
+    # since the token was issued: no second line for the same sign-in.
     crm_session_login(request, crm_user)
-    # "Entered from the portal" is in the audit log since the token was issued:
-    # no second line for the same sign-in.
-    crm_user_record_login(crm_user=crm_user, audit=False)
     # Off the token's URL at once, so it is not kept in history or sent as Referer.
     return redirect("crm:home", slug=request.crm.slug)
 

@@ -203,8 +203,8 @@ class RecordViewSet(ApiViewSet):
             page = self.paginate_queryset(self.get_queryset())
             data = self.get_serializer(page, many=True).data
             return self.get_paginated_response(data)
-        # Rows rather than records: the page and the count in one query, the
-        # linked ids in another, and the JSON made straight from the columns.
+        # Rows rather than records: the page, its linked ids and the count in one
+        # query, and the JSON made straight from the columns.
         rows = selectors.RecordRows(
             queryset=self.get_queryset(),
             columns=renderer.columns,

@@ -260,30 +260,10 @@ def crm_user_authenticate(*, crm: Crm, email: str, password: str) -> CrmUser | N
     return crm_user
 
 
-def crm_user_record_login(*, crm_user: CrmUser, audit: bool = True) -> None:
-    """Stamp ``last_login`` and, unless ``audit`` is off, add "Signed in" to the
-    audit log, in one commit. Enter turns it off: issuing the hand-off token has
-    already recorded "Entered from the portal" for the same sign-in."""
+def crm_user_record_login(*, crm_user: CrmUser) -> None:
     crm_user.last_login = timezone.now()
-    connection = transaction.get_connection(CrmUser.objects.db)
-    quote = connection.ops.quote_name
-    meta = CrmUser._meta
-    # Plain SQL: it runs on every sign-in, and the ORM takes longer to build this
-    # UPDATE than the database takes to run it.
-    update = (
-        f"UPDATE {quote(meta.db_table)} "  # noqa: S608 - model names only
-        f"SET {quote(meta.get_field('last_login').column)} = %s "
-        f"WHERE {quote(meta.pk.column)} = %s"
-    )
-    stamp = connection.ops.adapt_datetimefield_value(crm_user.last_login)
-    params = [stamp, crm_user.pk]
-    if not audit:  # a lone UPDATE needs no transaction of its own
-        with connection.cursor() as cursor:
-            cursor.execute(update, params)
-        return
     with transaction.atomic(savepoint=False):  # one commit for both writes
-        with connection.cursor() as cursor:
-            cursor.execute(update, params)
+        CrmUser.objects.filter(pk=crm_user.pk).update(last_login=crm_user.last_login)
         audit_record(
             crm=crm_user.crm,
             action=AuditEvent.Action.CRM_USER_LOGGED_IN,

@@ -35,12 +35,14 @@ def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
     token = url_token_new()
     ttl = min(settings.SSO_TOKEN_TTL_SECONDS, 60)
     with transaction.atomic(savepoint=False):  # one commit for both rows
-        SsoToken.objects.create(
-            crm_id=crm_user.crm_id,
-            crm_user=crm_user,
-            account=account,
-            token_hash=secret_hash(purpose="sso", value=token),
-            expires_at=timezone.now() + timedelta(seconds=ttl),
+        _insert(
+            SsoToken(
+                crm_id=crm_user.crm_id,
+                crm_user=crm_user,
+                account=account,
+                token_hash=secret_hash(purpose="sso", value=token),
+                expires_at=timezone.now() + timedelta(seconds=ttl),
+            )
         )
         audit_record(
             crm=crm_user.crm,
@@ -51,97 +53,59 @@ def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
     return token
 
 
-def _sso_token_claim(token_hash: str, now: datetime) -> tuple[bool, SsoToken | None]:
-    """Mark the token used, if nobody has yet: (claimed now?, the token or None).
-
-    A compare-and-set, so a token is only ever claimed once. Where the database can
-    return rows from an UPDATE (PostgreSQL, SQLite 3.35+), one statement claims it
-    and reads it back; a token that was not claimed costs a second look, to say
-    why."""
-    connection = connections[SsoToken.objects.db]
-    if connection.features.can_return_rows_from_bulk_insert:
-        return _sso_token_claim_returning(connection, token_hash, now)
-    with transaction.atomic():
-        claimed = SsoToken.objects.filter(
-            token_hash=token_hash, used_at__isnull=True
-        ).update(used_at=now)
-        handoff = SsoToken.objects.filter(token_hash=token_hash).first()
-    return bool(claimed), handoff
-
-
-def _sso_token_claim_returning(
-    connection, token_hash: str, now: datetime
-) -> tuple[bool, SsoToken | None]:
-    meta = SsoToken._meta
-    # In the model's own order, as Model.from_db() expects them.
-    fields = [field for field in meta.concrete_fields if field.name in _CLAIM_RETURNS]
+def _insert(row: SsoToken) -> None:
+    """``row.save()`` for a new row of a model with no signals and no save() of
+    its own, in plain SQL and without reading the new id back: every Enter stores
+    a token, and the ORM's INSERT costs more to build than to run."""
+    connection = connections[type(row).objects.db]
     quote = connection.ops.quote_name
-    used_at = quote(meta.get_field("used_at").column)
-    token_hash_column = quote(meta.get_field("token_hash").column)
-    returning = ", ".join(quote(field.column) for field in fields)
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {used_at} = %s "  # noqa: S608 - names
-        f"WHERE {token_hash_column} = %s AND {used_at} IS NULL RETURNING {returning}"
-    )
-    params = [connection.ops.adapt_datetimefield_value(now), token_hash]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False, SsoToken.objects.filter(token_hash=token_hash).first()
+    fields = [field for field in row._meta.concrete_fields if not field.primary_key]
     values = [
-        _from_db(connection, field, value)
-        for field, value in zip(fields, row, strict=True)
+        field.get_db_prep_save(field.pre_save(row, add=True), connection)
+        for field in fields
     ]
-    handoff = SsoToken.from_db(
-        connection.alias, [field.attname for field in fields], values
-    )
-    handoff.used_at = now
-    return True, handoff
-
-
-# What a claim reads back: all that redeeming needs.
-_CLAIM_RETURNS = ("id", "crm", "crm_user", "account", "expires_at")
-
-
-def _from_db(connection, field, value):
-    """A column's value as the ORM would have given it (dates on SQLite are text)."""
-    expression = field.get_col(field.model._meta.db_table)
-    converters = connection.ops.get_db_converters(
-        expression
-    ) + expression.get_db_converters(connection)
-    for converter in converters:
-        value = converter(value, expression, connection)
-    return value
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(row._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({placeholders})",
+            values,
+        )
 
 
 def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> CrmUser:
-    """Take the token (it can never be taken twice) and return the CRM user to sign
-    in, or raise ``SsoRefused`` saying why not.
+    """Take the token (it can never be taken twice), stamp the CRM user's
+    ``last_login`` and return the CRM user to sign in, or raise ``SsoRefused``
+    saying why not.
 
     ``loaded``: a CRM user of ``crm`` this request has just read from the database
     (the one already signed in here), used instead of reading it again when the
     token is for them. The token is used up even when it is refused (a token shown
-    to the wrong CRM may have leaked), so a caller's transaction must commit after
-    a refusal too."""
+    to the wrong CRM may have leaked): claiming it commits at once."""
     token_hash = secret_hash(purpose="sso", value=token)
     now = timezone.now()
-    claimed, handoff = _sso_token_claim(token_hash, now)
+    connection = connections[SsoToken.objects.db]
+    if connection.vendor == "postgresql":
+        handoff, signed_in = _sso_claim_and_sign_in(connection, token_hash, now, crm)
+    else:
+        handoff, signed_in = _sso_claim(connection, token_hash, now), None
     try_again = _("Go back to the portal and press Enter again.")
     if handoff is None:
+        if SsoToken.objects.filter(token_hash=token_hash).exists():
+            raise SsoRefused(
+                _("This sign-in link has already been used.") + " " + try_again
+            )
         raise SsoRefused(_("This sign-in link is not valid.") + " " + try_again)
-    if not claimed:
-        raise SsoRefused(
-            _("This sign-in link has already been used.") + " " + try_again
-        )
     if handoff.crm_id != crm.pk:
         # Burnt above all the same: a token shown to the wrong CRM may have leaked.
         raise SsoRefused(_("This sign-in link is for another CRM.") + " " + try_again)
     if handoff.expires_at <= now:
         raise SsoRefused(_("This sign-in link has expired.") + " " + try_again)
-    if loaded is not None and loaded.pk == handoff.crm_user_id:
+    reuse = loaded is not None and loaded.pk == handoff.crm_user_id
+    if reuse and signed_in is not False:
         crm_user = loaded
-    else:
+    else:  # not read yet, or changed since it was (the stamp found it changed)
         found = CrmUser.objects.for_crm(crm).filter(pk=handoff.crm_user_id)
         crm_user = next(iter(found), None)
     if crm_user is None or not crm_user.is_active:
@@ -150,8 +114,102 @@ def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> 
         )
     if crm_user.account_id != handoff.account_id:
         raise SsoRefused(_("Your account is no longer linked to this user of the CRM."))
+    if signed_in is None:
+        CrmUser.objects.filter(pk=crm_user.pk).update(last_login=now)
+    elif not signed_in:  # changed between the stamp and the read above: rare
+        raise SsoRefused(try_again)
+    crm_user.last_login = now
     crm_user.crm = crm
     return crm_user
+
+
+def _sso_claim_and_sign_in(
+    connection, token_hash: str, now: datetime, crm: Crm
+) -> tuple[SsoToken | None, bool]:
+    """PostgreSQL: one statement, so one round trip and one commit, claims the
+    token (compare-and-set on ``used_at``) and, when the token is good for
+    ``crm`` and its user may sign in, stamps that user's ``last_login``.
+
+    Returns the claimed token (None if it was not claimed now) and whether the
+    user was stamped; ``sso_token_redeem`` says why when not."""
+    token, user = SsoToken._meta, CrmUser._meta
+    quote = connection.ops.quote_name
+
+    def col(meta, name, table=""):
+        column = quote(meta.get_field(name).column)
+        return f"{table}.{column}" if table else column
+
+    fields = [field for field in token.concrete_fields if field.name in _CLAIM_RETURNS]
+    returning = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        # Only our own models' table and column names go into the text.
+        f"WITH claimed AS ("  # noqa: S608
+        f" UPDATE {quote(token.db_table)} SET {col(token, 'used_at')} = %(now)s"
+        f" WHERE {col(token, 'token_hash')} = %(hash)s"
+        f" AND {col(token, 'used_at')} IS NULL RETURNING {returning}"
+        f"), signed_in AS ("
+        f" UPDATE {quote(user.db_table)} AS u SET {col(user, 'last_login')} = %(now)s"
+        f" FROM claimed WHERE {col(user, 'id', 'u')} = claimed.{col(token, 'crm_user')}"
+        f" AND {col(user, 'crm', 'u')} = %(crm)s"
+        f" AND claimed.{col(token, 'crm')} = %(crm)s"
+        f" AND claimed.{col(token, 'expires_at')} > %(now)s"
+        f" AND {col(user, 'is_active', 'u')}"
+        f" AND {col(user, 'account', 'u')} = claimed.{col(token, 'account')}"
+        f" RETURNING 1"
+        f") SELECT {returning}, EXISTS (SELECT 1 FROM signed_in) FROM claimed"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "hash": token_hash, "crm": crm.pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    return _sso_token_from_row(connection, fields, row[:-1]), row[-1]
+
+
+def _sso_claim(connection, token_hash: str, now: datetime) -> SsoToken | None:
+    """Other databases: the claim alone (``last_login`` is stamped after)."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        with transaction.atomic():
+            claimed = SsoToken.objects.filter(
+                token_hash=token_hash, used_at__isnull=True
+            ).update(used_at=now)
+            handoff = SsoToken.objects.filter(token_hash=token_hash).first()
+        return handoff if claimed else None
+    token = SsoToken._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in token.concrete_fields if field.name in _CLAIM_RETURNS]
+    used_at = quote(token.get_field("used_at").column)
+    token_hash_column = quote(token.get_field("token_hash").column)
+    returning = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"UPDATE {quote(token.db_table)} SET {used_at} = %s "  # noqa: S608 - names
+        f"WHERE {token_hash_column} = %s AND {used_at} IS NULL RETURNING {returning}"
+    )
+    params = [connection.ops.adapt_datetimefield_value(now), token_hash]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _sso_token_from_row(connection, fields, row)
+
+
+# What a claim reads back: all that redeeming needs.
+_CLAIM_RETURNS = ("id", "crm", "crm_user", "account", "expires_at")
+
+
+def _sso_token_from_row(connection, fields, row) -> SsoToken:
+    """A claimed token from its columns, converted as the ORM converts them (dates
+    on SQLite are text), in the model's field order as ``from_db()`` wants."""
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        expression = field.get_col(field.model._meta.db_table)
+        for converter in connection.ops.get_db_converters(
+            expression
+        ) + expression.get_db_converters(connection):
+            value = converter(value, expression, connection)
+        values.append(value)
+    return SsoToken.from_db(
+        connection.alias, [field.attname for field in fields], values
+    )
 
 
 def sso_tokens_delete_stale(*, older_than: timedelta = timedelta(hours=1)) -> int:
