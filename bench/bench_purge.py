@@ -15,7 +15,7 @@ takes the fastest of each, the longest transaction is the worst of all rounds. T
 load is measured with no purge, then for as long as a purge runs, then with no purge
 again; the rate with no purge is the mean of before and after.
 
-Run: .venv/bin/python bench/bench_purge.py  (about 8 minutes on 2 cores)
+Run: .venv/bin/python bench/bench_purge.py  (7 to 11 minutes on 2 shared cores)
 (BENCH_SCALE=0.1 seeds a tenth of the rows; BENCH_CHUNK_SIZE overrides
 settings.CRM_PURGE_CHUNK_SIZE; BENCH_CASCADE_TIMEOUT (300 s) bounds the Django
 cascade, which then counts as at least that long; BENCH_WORKERS, BENCH_CLIENTS,
@@ -338,8 +338,6 @@ def worker_main(mode: str, crm_id: int, other_id: int) -> int:
     if mode == "cascade":
         result_extra["protected"] = cascade_protected_error(other_id)
         unprotected = cascade_unprotect(PURGE_ORDER)
-    chunks.append(("warm-up", 0, 0.0))  # the list's first allocation, not measured
-    chunks.clear()
 
     wal_before = wal_stats()
     rss_before = _rss_kb()

@@ -27,10 +27,12 @@ def _crm_sessions(request: HttpRequest) -> dict[str, dict[str, object]]:
 
 def crm_session_login(request: HttpRequest, crm_user: CrmUser) -> None:
     sessions = dict(_crm_sessions(request))
-    sessions[str(crm_user.crm_id)] = {
-        "user_id": crm_user.pk,
-        "hash": crm_user.session_auth_hash(),
-    }
+    entry = {"user_id": crm_user.pk, "hash": crm_user.session_auth_hash()}
+    if sessions.get(str(crm_user.crm_id)) == entry:
+        # Already signed in here as this very user (Enter pressed again): nothing
+        # changes, so nothing to store. The key was made new at that first login.
+        return
+    sessions[str(crm_user.crm_id)] = entry
     # A new key on every login: a session id planted before login is worthless.
     _session_cycle_key(request.session)
     request.session[SESSION_KEY] = sessions

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -38,11 +39,16 @@ ORDER_BY: dict[str, tuple[str, ...]] = {
 DEFAULT_ORDERING = "id"
 
 
+# Given the columns of a fetched row (name, ORM column, ORM converters) and the
+# connection: a function from a fetched row to what a page holds.
+RowMaker = Callable[[list[tuple[str, Any, list]], Any], Callable[[Sequence[Any]], Any]]
+
+
 class RecordRows:
     """The rows of a record list: ``columns`` of ``queryset`` (field names) and,
     for each ``name: relation`` of ``links``, the sorted ids the record's
-    many-to-many ``relation`` links to, as dicts of the values the ORM would
-    return.
+    many-to-many ``relation`` links to, each fetched row made into what a page
+    holds by ``row`` (e.g. the record's JSON, see ``serializers.RowRenderer``).
 
     A page is one statement whatever its size: the page's rows, their linked ids
     (a correlated subquery per link) and the count of the whole list (an
@@ -55,19 +61,25 @@ class RecordRows:
     ordered = True  # for Django's Paginator: ``queryset`` is ordered
 
     def __init__(
-        self, *, queryset: QuerySet, columns: list[str], links: dict[str, str]
+        self,
+        *,
+        queryset: QuerySet,
+        columns: list[str],
+        links: dict[str, str],
+        row: RowMaker,
     ) -> None:
         self.queryset = queryset
         self.columns = columns
         self.links = links
+        self.row = row
 
     def count(self) -> int:
         return self.queryset.count()
 
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+    def __getitem__(self, page: slice) -> list[Any]:
         return self.page(page.start or 0, page.stop - (page.start or 0))[0]
 
-    def page(self, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    def page(self, offset: int, limit: int) -> tuple[list[Any], int]:
         """Up to ``limit`` rows from ``offset`` on, and the list's count (0 when
         there are no rows on the page: the caller decides what that means)."""
         queryset = self.queryset
@@ -76,29 +88,25 @@ class RecordRows:
             where, params = _from_where(queryset)
         except EmptyResultSet:  # e.g. the actor may see none of these records
             return [], 0
-        select, loaders = _select_list(
+        select, columns = _select_list(
             connection.alias,
             queryset.model,
             tuple(self.columns),
             tuple(self.links.items()),
         )
         statement = (
-            f"SELECT (SELECT COUNT(*){where}), {select}{where}"
+            f"SELECT {select}, (SELECT COUNT(*){where}){where}"
             f" ORDER BY {_order_by(connection, queryset)}"
             f" {connection.ops.limit_offset_sql(offset, offset + limit)}"
         )
         with connection.cursor() as cursor:
+            # FROM and WHERE twice, the count's and the page's: the same parameters.
             cursor.execute(statement, (*params, *params))
             fetched = cursor.fetchall()
-        rows = []
-        for values in fetched:
-            row = {}
-            for (name, col, converters), value in zip(loaders, values[1:], strict=True):
-                for converter in converters:
-                    value = converter(value, col, connection)
-                row[name] = value
-            rows.append(row)
-        return rows, fetched[0][0] if fetched else 0
+        if not fetched:
+            return [], 0
+        make = self.row(columns, connection)
+        return [make(values) for values in fetched], fetched[0][-1]
 
 
 def _from_where(queryset: QuerySet) -> tuple[str, list]:
@@ -142,9 +150,9 @@ def _select_list(
     columns: tuple[str, ...],
     links: tuple[tuple[str, str], ...],
 ) -> tuple[str, list[tuple[str, Any, list]]]:
-    """The SELECT list of ``columns`` and ``links`` and, for each, its name in the
-    row and how to turn its value into what the ORM would return (the field's
-    converters; dates, selected as text, and linked ids are read here)."""
+    """The SELECT list of ``columns`` and ``links`` and, for each, its name, its
+    ORM column and how to turn its value into what the ORM would return (the
+    field's converters; dates, selected as text, and linked ids are read here)."""
     connection = connections[alias]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -174,10 +174,10 @@ class StrictSerializer(serializers.Serializer):
 
 
 class RowRenderer:
-    """Renders rows of ``selectors.RecordRows`` (dicts of column values) as
-    ``serializer_class`` renders model instances, to the same JSON, without a
-    model instance and a serializer per record: each readable field's source is
-    a column, each :class:`RelatedIdsField` a column of linked ids.
+    """Renders the rows of ``selectors.RecordRows`` as ``serializer_class``
+    renders model instances, to the same JSON, without a model instance and a
+    serializer per record: each readable field's source is a column, each
+    :class:`RelatedIdsField` a column of linked ids.
 
     Made once per serializer class (:meth:`for_serializer`); a field it cannot
     read from a column makes it refuse the class, and the caller serializes."""
@@ -212,21 +212,33 @@ class RowRenderer:
                 cls._made[serializer_class] = None
         return cls._made[serializer_class]
 
-    def render(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def row_maker(
+        self, columns: list[tuple[str, Any, list]], connection: Any
+    ) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """A function from a row fetched with ``columns`` (name, ORM column, ORM
+        converters; see ``selectors.RecordRows``) to the record's JSON object:
+        each value converted as the ORM would, then rendered as the field would.
+        """
         # DateTimeField renders in the current time zone, as of this request.
         tz = timezone.get_current_timezone() if settings.USE_TZ else None
-        plan = [
-            (name, key, _datetime_renderer(how, tz) if isinstance(how, _Dt) else how)
-            for name, key, how in self.plan
-        ]
-        # As Serializer.to_representation: None stays None (linked ids never are).
-        return [
-            {
-                name: None if (value := row[key]) is None else render(value)
-                for name, key, render in plan
-            }
-            for row in rows
-        ]
+        position = {name: i for i, (name, _col, _converters) in enumerate(columns)}
+        steps = []
+        for name, key, how in self.plan:
+            _key, col, converters = columns[position[key]]
+            render = _datetime_renderer(how, tz) if isinstance(how, _Dt) else how
+            steps.append((name, position[key], col, converters, render))
+
+        def make(values: Sequence[Any]) -> dict[str, Any]:
+            item = {}
+            for name, i, col, converters, render in steps:
+                value = values[i]
+                for converter in converters:
+                    value = converter(value, col, connection)
+                # As Serializer.to_representation: None stays None.
+                item[name] = None if value is None else render(value)
+            return item
+
+        return make
 
 
 def _linked(ids: list[int]) -> list[int]:

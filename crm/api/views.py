@@ -209,10 +209,9 @@ class RecordViewSet(ApiViewSet):
             queryset=self.get_queryset(),
             columns=renderer.columns,
             links=renderer.links,
+            row=renderer.row_maker,
         )
-        return self.get_paginated_response(
-            renderer.render(self.paginate_queryset(rows))
-        )
+        return self.get_paginated_response(self.paginate_queryset(rows))
 
     def retrieve(self, request: Request, pk: str) -> Response:
         record = record_get(

@@ -34,22 +34,23 @@ def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
         )
     token = url_token_new()
     ttl = min(settings.SSO_TOKEN_TTL_SECONDS, 60)
-    with transaction.atomic(savepoint=False):  # one commit for both rows
-        _insert(
-            SsoToken(
-                crm_id=crm_user.crm_id,
-                crm_user=crm_user,
-                account=account,
-                token_hash=secret_hash(purpose="sso", value=token),
-                expires_at=timezone.now() + timedelta(seconds=ttl),
-            )
+    _insert(
+        SsoToken(
+            crm_id=crm_user.crm_id,
+            crm_user=crm_user,
+            account=account,
+            token_hash=secret_hash(purpose="sso", value=token),
+            expires_at=timezone.now() + timedelta(seconds=ttl),
         )
-        audit_record(
-            crm=crm_user.crm,
-            action=AuditEvent.Action.CRM_ENTERED,
-            actor_account=account,
-            actor_crm_user=crm_user,
-        )
+    )
+    # No transaction around the two rows (it would cost two more round trips):
+    # the token only leaves this function, to be used, once the event is stored.
+    audit_record(
+        crm=crm_user.crm,
+        action=AuditEvent.Action.CRM_ENTERED,
+        actor_account=account,
+        actor_crm_user=crm_user,
+    )
     return token
 
 
@@ -89,7 +90,8 @@ def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> 
     if connection.vendor == "postgresql":
         handoff, signed_in = _sso_claim_and_sign_in(connection, token_hash, now, crm)
     else:
-        handoff, signed_in = _sso_claim(connection, token_hash, now), None
+        handoff = _sso_claim(connection, token_hash, now)
+        signed_in = handoff is not None and _sso_sign_in(handoff, crm, now)
     try_again = _("Go back to the portal and press Enter again.")
     if handoff is None:
         if SsoToken.objects.filter(token_hash=token_hash).exists():
@@ -102,10 +104,9 @@ def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> 
         raise SsoRefused(_("This sign-in link is for another CRM.") + " " + try_again)
     if handoff.expires_at <= now:
         raise SsoRefused(_("This sign-in link has expired.") + " " + try_again)
-    reuse = loaded is not None and loaded.pk == handoff.crm_user_id
-    if reuse and signed_in is not False:
+    if signed_in and loaded is not None and loaded.pk == handoff.crm_user_id:
         crm_user = loaded
-    else:  # not read yet, or changed since it was (the stamp found it changed)
+    else:  # not read yet, or changed since (the stamp found it could not sign in)
         found = CrmUser.objects.for_crm(crm).filter(pk=handoff.crm_user_id)
         crm_user = next(iter(found), None)
     if crm_user is None or not crm_user.is_active:
@@ -114,9 +115,7 @@ def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> 
         )
     if crm_user.account_id != handoff.account_id:
         raise SsoRefused(_("Your account is no longer linked to this user of the CRM."))
-    if signed_in is None:
-        CrmUser.objects.filter(pk=crm_user.pk).update(last_login=now)
-    elif not signed_in:  # changed between the stamp and the read above: rare
+    if not signed_in:  # changed between the stamp and the read above: rare
         raise SsoRefused(try_again)
     crm_user.last_login = now
     crm_user.crm = crm
@@ -166,8 +165,22 @@ def _sso_claim_and_sign_in(
     return _sso_token_from_row(connection, fields, row[:-1]), row[-1]
 
 
+def _sso_sign_in(handoff: SsoToken, crm: Crm, now: datetime) -> bool:
+    """Other databases: what the second half of ``_sso_claim_and_sign_in`` does."""
+    if handoff.crm_id != crm.pk or handoff.expires_at <= now:
+        return False
+    return bool(
+        CrmUser.objects.filter(
+            pk=handoff.crm_user_id,
+            crm=crm,
+            is_active=True,
+            account_id=handoff.account_id,
+        ).update(last_login=now)
+    )
+
+
 def _sso_claim(connection, token_hash: str, now: datetime) -> SsoToken | None:
-    """Other databases: the claim alone (``last_login`` is stamped after)."""
+    """Other databases: the claim alone, committed at once."""
     if not connection.features.can_return_rows_from_bulk_insert:
         with transaction.atomic():
             claimed = SsoToken.objects.filter(
