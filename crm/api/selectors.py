@@ -163,7 +163,7 @@ def _select_list(
         sql = f"{table}.{quote(field.column)}"
         if settings.USE_TZ and isinstance(field, DateTimeField):
             select.append(f"CAST({sql} AS text)")
-            loaders.append((column, col, [_datetime_from_text]))
+            loaders.append((column, col, [datetime_from_text]))
         else:
             select.append(sql)
             converters = connection.ops.get_db_converters(col) + col.get_db_converters(
@@ -213,7 +213,7 @@ def _order_by(connection: Any, queryset: QuerySet) -> str:
     return ", ".join(ordering)
 
 
-def _datetime_from_text(text: str | None, col: Any, connection: Any) -> Any:
+def datetime_from_text(text: str | None, col: Any, connection: Any) -> Any:
     """A timestamp the database wrote as text (PostgreSQL: with the connection's
     offset; SQLite: naive, in the connection's zone), as the ORM would return it:
     aware, the same instant."""

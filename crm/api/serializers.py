@@ -20,7 +20,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from crm.api.selectors import note_entity
+from crm.api.selectors import datetime_from_text, note_entity
 from crm.models import Note
 from crm.rights import Entity
 from crm.services.deletion import API_BULK_MAX_IDS
@@ -218,20 +218,31 @@ class RowRenderer:
         """A function from a row fetched with ``columns`` (name, ORM column, ORM
         converters; see ``selectors.RecordRows``) to the record's JSON object:
         each value converted as the ORM would, then rendered as the field would.
-        """
+        A number or text the field would return unchanged is copied as it is."""
         # DateTimeField renders in the current time zone, as of this request.
         tz = timezone.get_current_timezone() if settings.USE_TZ else None
         position = {name: i for i, (name, _col, _converters) in enumerate(columns)}
         steps = []
         for name, key, how in self.plan:
             _key, col, converters = columns[position[key]]
-            render = _datetime_renderer(how, tz) if isinstance(how, _Dt) else how
+            if converters == [datetime_from_text] and isinstance(how, _Dt) and tz:
+                # Parsed and rendered in one go.
+                converters, render = [], _datetime_text_renderer(how, tz, connection)
+            elif isinstance(how, _Dt):
+                render = _datetime_renderer(how, tz)
+            elif not converters and _unchanged(how, col):
+                render = None
+            else:
+                render = how
             steps.append((name, position[key], col, converters, render))
 
         def make(values: Sequence[Any]) -> dict[str, Any]:
             item = {}
             for name, i, col, converters, render in steps:
                 value = values[i]
+                if render is None:
+                    item[name] = value
+                    continue
                 for converter in converters:
                     value = converter(value, col, connection)
                 # As Serializer.to_representation: None stays None.
@@ -239,6 +250,34 @@ class RowRenderer:
             return item
 
         return make
+
+
+_INTEGER_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallAutoField",
+    "SmallIntegerField",
+}
+_TEXT_TYPES = {"CharField", "TextField"}
+
+
+def _unchanged(render: Any, col: Any) -> bool:
+    """Whether ``render`` (int or str) returns the column's values unchanged: an
+    integer column rendered by an IntegerField, a text column by a CharField."""
+    if col is None:
+        return False
+    field = col.target
+    if field.is_relation:
+        field = field.target_field
+    kind = field.get_internal_type()
+    return (render is int and kind in _INTEGER_TYPES) or (
+        render is str and kind in _TEXT_TYPES
+    )
 
 
 def _linked(ids: list[int]) -> list[int]:
@@ -273,6 +312,20 @@ def _renderer(field: serializers.Field) -> Any:
     ):
         return _Dt(field)
     return field.to_representation
+
+
+def _datetime_text_renderer(dt: _Dt, tz: Any, connection: Any) -> Any:
+    """``datetime_from_text`` and DRF's rendering of the result, in one."""
+    naive_zone = connection.timezone
+
+    def render(text: str) -> str:
+        value = datetime.datetime.fromisoformat(text)
+        if value.utcoffset() is None:
+            value = value.replace(tzinfo=naive_zone)
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return render
 
 
 def _datetime_renderer(dt: _Dt, tz: Any) -> Any:

@@ -2,12 +2,21 @@
 
 from datetime import timedelta
 
+from importlib import import_module
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import AuditEvent, Crm, CrmUser, SsoToken
-from crm.services import crm_user_set_active, sso_token_issue
+from crm.services import (
+    SsoRefused,
+    crm_user_set_active,
+    sso_token_issue,
+    sso_token_redeem,
+)
+from tests.factories import DEFAULT_PASSWORD
 
 
 @pytest.fixture
@@ -173,3 +182,79 @@ def test_housekeeping_deletes_only_long_expired_tokens_and_codes(crm_a, owner_a)
     assert sso_tokens_delete_stale() == 2
     assert SsoToken.objects.count() == 1
     assert ConnectionCode.objects.count() == 0
+
+
+def test_enter_stamps_last_login_and_audits_the_sign_in_once(client, crm_a, owner_a):
+    client.force_login(crm_a.owner)
+    landed = client.get(enter(client, crm_a).url)
+    assert landed.status_code == 302
+
+    owner_a.refresh_from_db()
+    assert owner_a.last_login is not None
+    actions = list(
+        AuditEvent.objects.filter(crm=crm_a).values_list("action", flat=True)
+    )
+    assert actions.count("crm.entered") == 1
+    assert "crm_user.logged_in" not in actions  # the same sign-in, not twice
+
+
+def test_first_enter_makes_a_new_session_key_and_ends_the_old_one(
+    client, crm_a, owner_a
+):
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.utils.module_loading import import_string
+    from django.conf import settings
+
+    store: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    client.force_login(crm_a.owner)
+    before = client.session.session_key
+
+    client.get(enter(client, crm_a).url)
+
+    after = client.session.session_key
+    assert after != before
+    assert not store().exists(before)  # a planted session id is worthless
+    assert client.get("/c/alpha/").status_code == 200
+    assert client.get(reverse("portal:crm_list")).status_code == 200  # portal kept
+
+
+def test_entering_again_as_the_same_user_keeps_the_session(client, crm_a, owner_a):
+    client.force_login(crm_a.owner)
+    client.get(enter(client, crm_a).url)
+    signed_in = client.session.session_key
+
+    again = client.get(enter(client, crm_a).url)
+
+    assert again.status_code == 302
+    assert again.url == "/c/alpha/"
+    assert client.session.session_key == signed_in
+    assert client.get("/c/alpha/").status_code == 200
+
+
+def test_enter_as_another_user_of_the_same_crm_makes_a_new_key(
+    client, crm_a, owner_a, staff_a
+):
+    client.post(
+        reverse("crm:login", kwargs={"slug": "alpha"}),
+        {"email": staff_a.email, "password": DEFAULT_PASSWORD},
+    )
+    as_staff = client.session.session_key
+    client.force_login(crm_a.owner)
+    portal_key = client.session.session_key
+
+    client.get(enter(client, crm_a).url)
+
+    assert client.session.session_key not in (as_staff, portal_key)
+    assert owner_a.name in client.get("/c/alpha/").content.decode()
+
+
+def test_a_user_read_before_a_deactivation_is_not_signed_in(crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    stale = CrmUser.objects.get(pk=owner_a.pk)  # read while still active
+    crm_user_set_active(crm_user=owner_a, is_active=False)
+
+    with pytest.raises(SsoRefused, match="deactivated"):
+        sso_token_redeem(crm=crm_a, token=token, loaded=stale)
+    owner_a.refresh_from_db()
+    assert owner_a.last_login is None
+    assert SsoToken.objects.get().used_at is not None  # used up all the same
