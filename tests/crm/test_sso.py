@@ -1,7 +1,6 @@
 """Enter: the portal's one-time hand-off into a CRM."""
 
 from datetime import timedelta
-
 from importlib import import_module
 
 import pytest
@@ -201,11 +200,7 @@ def test_enter_stamps_last_login_and_audits_the_sign_in_once(client, crm_a, owne
 def test_first_enter_makes_a_new_session_key_and_ends_the_old_one(
     client, crm_a, owner_a
 ):
-    from django.contrib.sessions.backends.base import SessionBase
-    from django.utils.module_loading import import_string
-    from django.conf import settings
-
-    store: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    store = import_module(settings.SESSION_ENGINE).SessionStore
     client.force_login(crm_a.owner)
     before = client.session.session_key
 
