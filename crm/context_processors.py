@@ -9,11 +9,20 @@ from django_htmx.jinja import htmx_script
 _SLUG = "0crm-slug0"
 
 
-@lru_cache(maxsize=1)
-def _layout() -> dict[str, str]:
-    """What every page's layout (base.html) links to, resolved once per process:
-    a static file's URL takes a manifest lookup, and every page has two."""
-    return {"stylesheet": static("css/app.css"), "htmx_script": htmx_script()}
+@lru_cache(maxsize=8)
+def _layout(script_prefix: str) -> dict[str, str]:
+    """What every page's layout (base.html) links to, resolved once per process
+    (and script prefix): a static file's URL takes a manifest lookup and a URL a
+    reversal, on every page otherwise."""
+    return {
+        "stylesheet": static("css/app.css"),
+        "htmx_script": htmx_script(),
+        "crm_list": reverse("portal:crm_list"),
+        "change_password": reverse("account_change_password"),
+        "logout": reverse("account_logout"),
+        "login": reverse("account_login"),
+        "signup": reverse("account_signup"),
+    }
 
 
 @lru_cache(maxsize=256)
@@ -38,10 +47,11 @@ def tenant(request: HttpRequest) -> dict:
     URLs, and whether this browser is signed in to the portal too (read from the
     session, without loading the Account: CRM pages show no more of it than a
     link). For every page, CRM or not, ``layout``: see ``_layout``."""
+    layout = _layout(get_script_prefix())
     if not hasattr(request, "crm"):
-        return {"layout": _layout()}
+        return {"layout": layout}
     return {
-        "layout": _layout(),
+        "layout": layout,
         "crm": request.crm,
         "crm_user": getattr(request, "crm_user", None),
         "crm_urls": CrmUrls(request.crm.slug),

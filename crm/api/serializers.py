@@ -20,7 +20,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from crm.api.selectors import datetime_from_text, note_entity
+from crm.api.selectors import datetime_from_text, iso_utc_from_text, note_entity
 from crm.models import Note
 from crm.rights import Entity
 from crm.services.deletion import API_BULK_MAX_IDS
@@ -187,6 +187,8 @@ class RowRenderer:
     def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
         self.columns: list[str] = []
         self.links: dict[str, str] = {}
+        # Dates rendered in DRF's default format (ISO 8601).
+        self.iso_columns: list[str] = []
         # (output name, row key, how to render a value that is not None).
         self.plan: list[tuple[str, str, Any]] = []
         for name, field in serializer_class().fields.items():
@@ -200,6 +202,8 @@ class RowRenderer:
                 raise ValueError(f"{serializer_class.__name__}.{name}: not a column")
             self.columns.append(field.source)
             self.plan.append((name, field.source, _renderer(field)))
+            if isinstance(self.plan[-1][2], _Dt):
+                self.iso_columns.append(field.source)
 
     @classmethod
     def for_serializer(
@@ -218,19 +222,22 @@ class RowRenderer:
         """A function from a row fetched with ``columns`` (name, ORM column, ORM
         converters; see ``selectors.RecordRows``) to the record's JSON object:
         each value converted as the ORM would, then rendered as the field would.
-        A number or text the field would return unchanged is copied as it is."""
+        A value the field would return unchanged is copied as it is."""
         # DateTimeField renders in the current time zone, as of this request.
         tz = timezone.get_current_timezone() if settings.USE_TZ else None
         position = {name: i for i, (name, _col, _converters) in enumerate(columns)}
         steps = []
         for name, key, how in self.plan:
             _key, col, converters = columns[position[key]]
-            if converters == [datetime_from_text] and isinstance(how, _Dt) and tz:
+            if converters == [iso_utc_from_text] and isinstance(how, _Dt):
+                # Already the text DRF writes (the current zone is UTC).
+                render = None
+            elif converters == [datetime_from_text] and isinstance(how, _Dt) and tz:
                 # Parsed and rendered in one go.
                 converters, render = [], _datetime_text_renderer(how, tz, connection)
             elif isinstance(how, _Dt):
                 render = _datetime_renderer(how, tz)
-            elif not converters and _unchanged(how, col):
+            elif how is _linked or (not converters and _unchanged(how, col)):
                 render = None
             else:
                 render = how
@@ -240,13 +247,13 @@ class RowRenderer:
             item = {}
             for name, i, col, converters, render in steps:
                 value = values[i]
-                if render is None:
-                    item[name] = value
-                    continue
                 for converter in converters:
                     value = converter(value, col, connection)
-                # As Serializer.to_representation: None stays None.
-                item[name] = None if value is None else render(value)
+                if render is None:
+                    item[name] = value
+                else:
+                    # As Serializer.to_representation: None stays None.
+                    item[name] = None if value is None else render(value)
             return item
 
         return make
@@ -281,7 +288,7 @@ def _unchanged(render: Any, col: Any) -> bool:
 
 
 def _linked(ids: list[int]) -> list[int]:
-    return ids  # already sorted ids (``selectors.RecordRows``)
+    return ids  # sorted ids, as RelatedIdsField renders them (``RecordRows``)
 
 
 class _Dt:

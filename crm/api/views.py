@@ -210,6 +210,7 @@ class RecordViewSet(ApiViewSet):
             columns=renderer.columns,
             links=renderer.links,
             row=renderer.row_maker,
+            iso_utc=renderer.iso_columns,
         )
         return self.get_paginated_response(self.paginate_queryset(rows))
 

@@ -2,6 +2,8 @@
 portal and the CRMs."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import Crm
@@ -210,3 +212,27 @@ def test_portal_logout_does_not_touch_crm_login_of_another_browser(
     client.force_login(crm_a.owner)
     client.post(reverse("account_logout"))
     assert home(other_browser, crm_a).status_code == 200
+
+
+def test_all_my_crms_link_only_with_a_portal_login(client, crm_a, staff_a):
+    login(client, crm_a, staff_a.email)
+    assert "All my CRMs" not in home(client, crm_a).content.decode()
+
+    client.force_login(crm_a.owner)  # the portal too, in the same browser
+    login(client, crm_a, staff_a.email)
+    assert "All my CRMs" in home(client, crm_a).content.decode()
+
+
+def test_crm_home_finds_crm_and_user_in_one_query_without_the_account(
+    client, crm_a, staff_a
+):
+    client.force_login(crm_a.owner)
+    login(client, crm_a, staff_a.email)
+    home(client, crm_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = home(client, crm_a)
+    assert "All my CRMs" in page.content.decode()
+    sql = [q["sql"] for q in queries.captured_queries]
+    app_queries = [s for s in sql if "django_session" not in s]
+    assert len(app_queries) == 1, sql  # the CRM and its signed-in user, joined
+    assert not any("accounts_account" in s for s in sql)

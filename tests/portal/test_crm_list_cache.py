@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
@@ -206,3 +207,15 @@ def test_another_accounts_change_does_not_touch_this_list(lister, owner):
     html = page(lister)
     assert "Not Mine" not in html
     assert crm_list_fingerprint(account=owner) == before
+
+
+def test_layout_links_resolved_once_still_point_at_the_right_places(lister):
+    html = page(lister)
+    assert f'<link rel="stylesheet" href="{static("css/app.css")}">' in html
+    assert static("django_htmx/htmx-2.min.js") in html
+    assert f'href="{reverse("account_change_password")}"' in html
+    assert f'action="{reverse("account_logout")}"' in html
+    lister.logout()
+    signin = lister.get(reverse("find_my_crms")).content.decode()
+    assert f'href="{reverse("account_login")}"' in signin
+    assert f'href="{reverse("account_signup")}"' in signin
