@@ -5,7 +5,8 @@ Redis commands. Not a benchmark with a target: ``make bench`` does not run it.
 
 Run: .venv/bin/python bench/profile_requests.py
 (with ``--cprofile`` it also prints the top functions of GET /portal/ and of the
-Enter chain.)
+Enter chain, by own time or, adding ``cumulative``, by cumulative time; ``--sql``
+prints every request's statements.)
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def measure(label: str, fn: Callable[[], object], *, cpu: bool = True) -> None:
         f"{label:<44} {cpu_text}  {len(statements):2d} SQL"
         f" (+{len(sql) - len(statements)} BEGIN/COMMIT)  {redis.count} Redis"
     )
+    if "--sql" in sys.argv:
+        for statement in sql:
+            print(f"    {statement[:160]}")
 
 
 def main() -> int:
@@ -136,7 +140,8 @@ def main() -> int:
                         fn()
                 profile.disable()
                 print(f"\n--- cProfile, 20 x {label}")
-                pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+                order = "cumulative" if "cumulative" in sys.argv else "tottime"
+                pstats.Stats(profile).sort_stats(order).print_stats(20)
     return 0
 
 

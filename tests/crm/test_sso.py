@@ -5,6 +5,7 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -253,3 +254,28 @@ def test_a_user_read_before_a_deactivation_is_not_signed_in(crm_a, owner_a):
     owner_a.refresh_from_db()
     assert owner_a.last_login is None
     assert SsoToken.objects.get().used_at is not None  # used up all the same
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_is_never_stored_without_its_audit_record(crm_a, owner_a, monkeypatch):
+    import crm.services.sso as sso
+
+    def broken_audit_event(**kwargs):
+        event = AuditEvent(crm=crm_a, actor_name="x")
+        event.action = None  # NOT NULL: the audit INSERT fails
+        return event
+
+    monkeypatch.setattr(sso, "audit_event_new", broken_audit_event)
+    with pytest.raises(IntegrityError):
+        sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    assert not SsoToken.objects.exists()  # no token that could be used unaudited
+
+
+def test_a_token_is_stored_with_its_audit_record(crm_a, owner_a):
+    sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    event = AuditEvent.objects.get(action="crm.entered")
+    assert SsoToken.objects.get().crm_user == owner_a
+    assert event.actor_crm_user == owner_a
+    assert event.actor_account == crm_a.owner
+    assert event.actor_name == f"{owner_a.name} <{owner_a.email}>"
+    assert event.details == {}
