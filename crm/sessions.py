@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from crm.models import Crm, CrmUser
+from crm.rows import model_columns, model_from_row
 from crm.selectors import crm_get_by_slug
 
 SESSION_KEY = "crm_sessions"
@@ -157,49 +158,25 @@ def crm_user_with_crm(
     if row is None:
         return None
     split = len(user_loaders)
-    crm_user = _instance(CrmUser, connection, user_loaders, row[:split])
-    crm_user.crm = _instance(Crm, connection, crm_loaders, row[split:])
+    crm_user = model_from_row(CrmUser, connection, user_loaders, row[:split])
+    crm_user.crm = model_from_row(Crm, connection, crm_loaders, row[split:])
     return crm_user
 
 
 @functools.cache
 def _crm_user_with_crm_select(alias: str) -> tuple[str, list, list]:
     """The SELECT ... FROM ... JOIN of ``crm_user_with_crm``, and how to turn each
-    column into a model attribute as the ORM does (``from_db_value``, and SQLite's
-    text dates and integer booleans)."""
+    column into a model attribute as the ORM does."""
     connection = connections[alias]
     quote = connection.ops.quote_name
-
-    def columns(model, table_alias):
-        sql, loaders = [], []
-        for field in model._meta.concrete_fields:
-            sql.append(f"{table_alias}.{quote(field.column)}")
-            col = field.get_col(model._meta.db_table)
-            converters = connection.ops.get_db_converters(col) + col.get_db_converters(
-                connection
-            )
-            loaders.append((field.attname, col, converters))
-        return sql, loaders
-
-    user_sql, user_loaders = columns(CrmUser, "u")
-    crm_sql, crm_loaders = columns(Crm, "c")
+    user_sql, user_loaders = model_columns(connection, CrmUser, "u")
+    crm_sql, crm_loaders = model_columns(connection, Crm, "c")
     select = (
         f"SELECT {', '.join(user_sql + crm_sql)} "  # noqa: S608 - model names only
         f"FROM {quote(CrmUser._meta.db_table)} u "
         f"JOIN {quote(Crm._meta.db_table)} c ON c.id = u.crm_id"
     )
     return select, user_loaders, crm_loaders
-
-
-def _instance(model, connection, loaders, values):
-    converted = []
-    for (_attname, col, converters), value in zip(loaders, values, strict=True):
-        for converter in converters:
-            value = converter(value, col, connection)
-        converted.append(value)
-    return model.from_db(
-        connection.alias, [attname for attname, _col, _c in loaders], converted
-    )
 
 
 def crm_session_refresh(request: HttpRequest, crm_user: CrmUser) -> None:

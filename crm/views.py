@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.decorators import crm_view
+from crm.decorators import crm_unavailable_response, crm_view
 from crm.forms import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
 from crm.models import CrmUser
 from crm.rights import rights_summary
@@ -18,12 +18,17 @@ from crm.services import (
     connection_code_issue,
     crm_user_authenticate,
     crm_user_record_login,
-    sso_token_redeem,
+    sso_token_redeem_at,
 )
 from crm.services.connection import connection_code_ttl
 from crm.services.invitations import crm_invitation_accept, crm_invitation_get
 from crm.services.users import crm_user_change_own_password
-from crm.sessions import crm_session_login, crm_session_logout, crm_session_refresh
+from crm.sessions import (
+    crm_session_login,
+    crm_session_logout,
+    crm_session_refresh,
+    crm_session_user,
+)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -136,24 +141,29 @@ def crm_profile(request: HttpRequest) -> HttpResponse:
     return _render_profile(request, issued_code=issued)
 
 
-@crm_view(allow_anonymous=True)
-def crm_sso_redeem(request: HttpRequest, token: str) -> HttpResponse:
+def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """Enter's landing. Not behind ``crm_view``: the one statement that redeems the
+    token also finds the CRM (see ``sso_token_redeem_at``)."""
     try:
-        crm_user = sso_token_redeem(
-            crm=request.crm, token=token, loaded=request.crm_user
-        )
+        crm, crm_user = sso_token_redeem_at(slug=slug, token=token)
     except SsoRefused as refusal:
+        request.crm = refusal.crm
+        # The page shows whoever is signed in to this CRM in this browser, if anyone.
+        request.crm_user = crm_session_user(request, refusal.crm)
         return render(
             request,
             "crm/sso_refused.html",
-            {"crm": request.crm, "reason": refusal.message},
+            {"crm": refusal.crm, "reason": refusal.message},
             status=403,
         )
+    if crm_user is None:
+        request.crm = crm
+        return crm_unavailable_response(request, crm)
     # Redeeming stamped last_login; the audit log has "Entered from the portal"
     # since the token was issued: no second line for the same sign-in.
     crm_session_login(request, crm_user)
     # Off the token's URL at once, so it is not kept in history or sent as Referer.
-    return redirect("crm:home", slug=request.crm.slug)
+    return redirect("crm:home", slug=crm.slug)
 
 
 @require_POST

@@ -25,6 +25,7 @@ from crm.services.sso import (
     SsoRefused,
     sso_token_issue,
     sso_token_redeem,
+    sso_token_redeem_at,
     sso_tokens_delete_stale,
 )
 from crm.services.users import (
@@ -74,5 +75,6 @@ __all__ = [
     "crm_user_update",
     "sso_token_issue",
     "sso_token_redeem",
+    "sso_token_redeem_at",
     "sso_tokens_delete_stale",
 ]

@@ -3,16 +3,20 @@ as its own CRM user there."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Model
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEvent, ConnectionCode, Crm, CrmUser, SsoToken
+from crm.rows import model_columns, model_from_row
+from crm.selectors import crm_get_by_slug
 from crm.services.audit import audit_event_new
 from crm.services.secrets import secret_hash, url_token_new
 
@@ -20,9 +24,10 @@ from crm.services.secrets import secret_hash, url_token_new
 class SsoRefused(Exception):
     """The hand-off cannot go ahead; ``message`` tells the person why."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, crm: Crm | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.crm = crm
 
 
 def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
@@ -92,6 +97,41 @@ def _insert_sql(connection, row: Model) -> tuple[str, list]:
     )
 
 
+def sso_token_redeem_at(*, slug: str, token: str) -> tuple[Crm, CrmUser | None]:
+    """Enter's landing at ``/c/<slug>/sso/<token>/``: the CRM at ``slug`` (404 if
+    there is none) and the CRM user to sign in there, the token taken and the
+    user's ``last_login`` stamped; or ``SsoRefused`` saying why not (its ``crm``
+    set). A CRM that is not active comes back with no user and the token left
+    alone: the caller shows why the CRM cannot be used.
+
+    On PostgreSQL this is one statement (the CRM, the claim, the stamp and the
+    user read back), so one round trip and one commit."""
+    connection = connections[SsoToken.objects.db]
+    if connection.vendor != "postgresql":
+        crm = crm_get_by_slug(slug=slug)
+        if not crm.is_active:
+            return crm, None
+        try:
+            return crm, sso_token_redeem(crm=crm, token=token)
+        except SsoRefused as refusal:
+            refusal.crm = crm
+            raise
+    token_hash = secret_hash(purpose="sso", value=token)
+    now = timezone.now()
+    crm, handoff, stamped = _sso_claim_and_sign_in(
+        connection, token_hash, now, slug=slug
+    )
+    if crm is None:
+        raise Http404
+    if not crm.is_active:
+        return crm, None
+    try:
+        return crm, _sso_outcome(crm, token_hash, now, handoff, stamped)
+    except SsoRefused as refusal:
+        refusal.crm = crm
+        raise
+
+
 def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> CrmUser:
     """Take the token (it can never be taken twice), stamp the CRM user's
     ``last_login`` and return the CRM user to sign in, or raise ``SsoRefused``
@@ -105,10 +145,34 @@ def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> 
     now = timezone.now()
     connection = connections[SsoToken.objects.db]
     if connection.vendor == "postgresql":
-        handoff, signed_in = _sso_claim_and_sign_in(connection, token_hash, now, crm)
-    else:
-        handoff = _sso_claim(connection, token_hash, now)
-        signed_in = handoff is not None and _sso_sign_in(handoff, crm, now)
+        _crm, handoff, stamped = _sso_claim_and_sign_in(
+            connection, token_hash, now, crm_id=crm.pk
+        )
+        return _sso_outcome(crm, token_hash, now, handoff, stamped)
+    handoff = _sso_claim(connection, token_hash, now)
+    stamped = None
+    if handoff is not None and _sso_sign_in(handoff, crm, now):
+        if loaded is not None and loaded.pk == handoff.crm_user_id:
+            stamped = loaded
+        else:
+            stamped = (
+                CrmUser.objects.for_crm(crm).filter(pk=handoff.crm_user_id).first()
+            )
+        if stamped is not None:
+            stamped.last_login = now
+    return _sso_outcome(crm, token_hash, now, handoff, stamped)
+
+
+def _sso_outcome(
+    crm: Crm,
+    token_hash: str,
+    now: datetime,
+    handoff: SsoToken | None,
+    stamped: CrmUser | None,
+) -> CrmUser:
+    """The CRM user a claim signed in (``stamped``), or ``SsoRefused`` saying why
+    the claim could not sign anyone in: the checks below read the database only
+    on these rare paths."""
     try_again = _("Go back to the portal and press Enter again.")
     if handoff is None:
         if SsoToken.objects.filter(token_hash=token_hash).exists():
@@ -121,65 +185,103 @@ def sso_token_redeem(*, crm: Crm, token: str, loaded: CrmUser | None = None) -> 
         raise SsoRefused(_("This sign-in link is for another CRM.") + " " + try_again)
     if handoff.expires_at <= now:
         raise SsoRefused(_("This sign-in link has expired.") + " " + try_again)
-    if signed_in and loaded is not None and loaded.pk == handoff.crm_user_id:
-        crm_user = loaded
-    else:  # not read yet, or changed since (the stamp found it could not sign in)
-        found = CrmUser.objects.for_crm(crm).filter(pk=handoff.crm_user_id)
-        crm_user = next(iter(found), None)
+    if stamped is not None and stamped.is_active:
+        stamped.crm = crm
+        return stamped
+    crm_user = CrmUser.objects.for_crm(crm).filter(pk=handoff.crm_user_id).first()
     if crm_user is None or not crm_user.is_active:
         raise SsoRefused(
             _("Your user in this CRM has been deactivated. Ask its administrator.")
         )
     if crm_user.account_id != handoff.account_id:
         raise SsoRefused(_("Your account is no longer linked to this user of the CRM."))
-    if not signed_in:  # changed between the stamp and the read above: rare
-        raise SsoRefused(try_again)
-    crm_user.last_login = now
-    crm_user.crm = crm
-    return crm_user
+    raise SsoRefused(try_again)  # changed between the claim and the read: rare
 
 
 def _sso_claim_and_sign_in(
-    connection, token_hash: str, now: datetime, crm: Crm
-) -> tuple[SsoToken | None, bool]:
-    """PostgreSQL: one statement, so one round trip and one commit, claims the
-    token (compare-and-set on ``used_at``) and, when the token is good for
-    ``crm`` and its user may sign in, stamps that user's ``last_login``.
+    connection,
+    token_hash: str,
+    now: datetime,
+    *,
+    slug: str | None = None,
+    crm_id: int | None = None,
+) -> tuple[Crm | None, SsoToken | None, CrmUser | None]:
+    """PostgreSQL: one statement finds the CRM (by ``slug`` or ``crm_id``) and,
+    when it is active, claims the token (compare-and-set on ``used_at``) and, when
+    the token is good for that CRM and its user may sign in, stamps that user's
+    ``last_login`` and reads the user back.
 
-    Returns the claimed token (None if it was not claimed now) and whether the
-    user was stamped; ``sso_token_redeem`` says why when not."""
-    token, user = SsoToken._meta, CrmUser._meta
+    Returns the CRM (None if there is no such CRM), the claimed token (None if it
+    was not claimed now) and the stamped user (None if not stamped);
+    ``_sso_outcome`` says why when not."""
+    sql, crm_loaders, token_loaders, user_loaders = _sso_claim_sql(
+        connection.alias, "slug" if slug is not None else "id"
+    )
+    params = {
+        "now": now,
+        "hash": token_hash,
+        "crm": slug if slug is not None else crm_id,
+        "active": Crm.Status.ACTIVE,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, None, None
+    ends = len(crm_loaders), len(crm_loaders) + len(token_loaders)
+    crm = model_from_row(Crm, connection, crm_loaders, row[: ends[0]])
+    handoff = stamped = None
+    if row[ends[0]] is not None:  # the token's id
+        handoff = model_from_row(
+            SsoToken, connection, token_loaders, row[ends[0] : ends[1]]
+        )
+    if row[ends[1]] is not None:  # the user's id
+        stamped = model_from_row(CrmUser, connection, user_loaders, row[ends[1] :])
+    return crm, handoff, stamped
+
+
+@functools.cache
+def _sso_claim_sql(alias: str, crm_by: str) -> tuple[str, list, list, list]:
+    """The statement of ``_sso_claim_and_sign_in``, finding the CRM by ``crm_by``
+    ("slug" or "id"), and the loaders of its three parts (CRM, token, user)."""
+    connection = connections[alias]
     quote = connection.ops.quote_name
+    token, user, crm = SsoToken._meta, CrmUser._meta, Crm._meta
 
     def col(meta, name, table=""):
         column = quote(meta.get_field(name).column)
         return f"{table}.{column}" if table else column
 
-    fields = [field for field in token.concrete_fields if field.name in _CLAIM_RETURNS]
-    returning = ", ".join(quote(field.column) for field in fields)
+    token_fields = [f for f in token.concrete_fields if f.name in _CLAIM_RETURNS]
+    crm_select, crm_loaders = model_columns(connection, Crm, "c")
+    token_select, token_loaders = model_columns(connection, SsoToken, "t", token_fields)
+    user_returning, user_loaders = model_columns(connection, CrmUser, "u")
+    returning = ", ".join(quote(field.column) for field in token_fields)
     sql = (
         # Only our own models' table and column names go into the text.
-        f"WITH claimed AS ("  # noqa: S608
+        f"WITH c AS ("  # noqa: S608
+        f" SELECT * FROM {quote(crm.db_table)} WHERE {col(crm, crm_by)} = %(crm)s"
+        f"), claimed AS ("
         f" UPDATE {quote(token.db_table)} SET {col(token, 'used_at')} = %(now)s"
         f" WHERE {col(token, 'token_hash')} = %(hash)s"
-        f" AND {col(token, 'used_at')} IS NULL RETURNING {returning}"
+        f" AND {col(token, 'used_at')} IS NULL"
+        # A CRM that is not active refuses Enter before the token is looked at.
+        f" AND EXISTS (SELECT 1 FROM c WHERE {col(crm, 'status', 'c')} = %(active)s)"
+        f" RETURNING {returning}"
         f"), signed_in AS ("
         f" UPDATE {quote(user.db_table)} AS u SET {col(user, 'last_login')} = %(now)s"
-        f" FROM claimed WHERE {col(user, 'id', 'u')} = claimed.{col(token, 'crm_user')}"
-        f" AND {col(user, 'crm', 'u')} = %(crm)s"
-        f" AND claimed.{col(token, 'crm')} = %(crm)s"
+        f" FROM claimed, c"
+        f" WHERE {col(user, 'id', 'u')} = claimed.{col(token, 'crm_user')}"
+        f" AND {col(user, 'crm', 'u')} = {col(crm, 'id', 'c')}"
+        f" AND claimed.{col(token, 'crm')} = {col(crm, 'id', 'c')}"
         f" AND claimed.{col(token, 'expires_at')} > %(now)s"
         f" AND {col(user, 'is_active', 'u')}"
         f" AND {col(user, 'account', 'u')} = claimed.{col(token, 'account')}"
-        f" RETURNING 1"
-        f") SELECT {returning}, EXISTS (SELECT 1 FROM signed_in) FROM claimed"
+        f" RETURNING {', '.join(user_returning)}"
+        f") SELECT {', '.join(crm_select + token_select + user_returning)}"
+        f" FROM c LEFT JOIN claimed t ON TRUE LEFT JOIN signed_in u ON TRUE"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "hash": token_hash, "crm": crm.pk})
-        row = cursor.fetchone()
-    if row is None:
-        return None, False
-    return _sso_token_from_row(connection, fields, row[:-1]), row[-1]
+    return sql, crm_loaders, token_loaders, user_loaders
 
 
 def _sso_sign_in(handoff: SsoToken, crm: Crm, now: datetime) -> bool:
@@ -227,19 +329,9 @@ _CLAIM_RETURNS = ("id", "crm", "crm_user", "account", "expires_at")
 
 
 def _sso_token_from_row(connection, fields, row) -> SsoToken:
-    """A claimed token from its columns, converted as the ORM converts them (dates
-    on SQLite are text), in the model's field order as ``from_db()`` wants."""
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        expression = field.get_col(field.model._meta.db_table)
-        for converter in connection.ops.get_db_converters(
-            expression
-        ) + expression.get_db_converters(connection):
-            value = converter(value, expression, connection)
-        values.append(value)
-    return SsoToken.from_db(
-        connection.alias, [field.attname for field in fields], values
-    )
+    """A claimed token from its columns (dates on SQLite are text)."""
+    _columns, loaders = model_columns(connection, SsoToken, "t", fields)
+    return model_from_row(SsoToken, connection, loaders, row)
 
 
 def sso_tokens_delete_stale(*, older_than: timedelta = timedelta(hours=1)) -> int:

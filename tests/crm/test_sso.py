@@ -5,7 +5,7 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -279,3 +279,52 @@ def test_a_token_is_stored_with_its_audit_record(crm_a, owner_a):
     assert event.actor_account == crm_a.owner
     assert event.actor_name == f"{owner_a.name} <{owner_a.email}>"
     assert event.details == {}
+
+
+def test_a_crm_not_active_leaves_the_token_alone(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PROVISIONING)
+    url = reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
+
+    assert client.get(url).status_code == 503  # still being created: try again
+    assert SsoToken.objects.get().used_at is None
+
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.ACTIVE)
+    assert client.get(url).status_code == 302  # the same token, now it is ready
+
+
+def test_a_token_at_an_unknown_address_is_404_and_left_alone(client, crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "no-such-crm", "token": token})
+    )
+    assert response.status_code == 404
+    assert SsoToken.objects.get().used_at is None
+
+
+def test_refusal_page_shows_who_is_signed_in_to_this_crm(client, crm_a, staff_a):
+    client.post(
+        reverse("crm:login", kwargs={"slug": "alpha"}),
+        {"email": staff_a.email, "password": DEFAULT_PASSWORD},
+    )
+    response = client.get(
+        reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": "x" * 43})
+    )
+    assert response.status_code == 403
+    assert staff_a.name in response.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's data-modifying CTEs make it one statement (CI runs there)",
+)
+def test_redeem_is_one_statement_on_postgresql(
+    client, crm_a, owner_a, django_assert_num_queries
+):
+    client.force_login(crm_a.owner)
+    url = enter(client, crm_a).url
+    with django_assert_num_queries(1):
+        landed = client.get(url)
+    assert landed.status_code == 302
+    owner_a.refresh_from_db()
+    assert owner_a.last_login is not None
