@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, from the npm registry.
+NODE_TOOLS := node_modules/.installed
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
 .PHONY: run test setup lint format bench clean
@@ -15,6 +17,10 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)
 
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_TOOLS)
+
 setup: $(INSTALLED)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
@@ -23,7 +29,7 @@ run: setup
 	$(BIN)/python manage.py demo_data
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 
-test: setup
+test: setup $(NODE_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -37,4 +43,4 @@ bench: setup
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf var staticfiles .pytest_cache .ruff_cache
+	rm -rf var staticfiles .pytest_cache .ruff_cache node_modules
