@@ -128,6 +128,7 @@ def test_crm_pages(tab: Page, crm_with_records):
         "companies/",
         "deals/",
         "settings/users/",
+        "settings/users/new/",
         "settings/fields/",
         "settings/pipelines/",
         "settings/api/",
