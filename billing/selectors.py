@@ -1,0 +1,200 @@
+"""Reads of billing that more than one caller needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Account
+from billing.models import (
+    LedgerEntry,
+    PayoutRequest,
+    Referral,
+    ReferralClick,
+    ReferralEntry,
+    ReferralProgram,
+    Wallet,
+)
+from crm.models import Crm
+
+ZERO = Decimal("0.00")
+
+
+def crm_owned_get(*, account: Account, crm_id: int) -> Crm:
+    """The CRM if this Account owns it; 404 for any other (no oracle)."""
+    crm = Crm.objects.filter(pk=crm_id, owner=account).first()
+    if crm is None:
+        raise Http404("No CRM of this account has this id.")
+    return crm
+
+
+def wallet_for_crm(*, crm: Crm) -> Wallet:
+    """The CRM's wallet, or an empty one (not saved) before its first entry."""
+    wallet = Wallet.objects.filter(crm_id=crm.pk).first()
+    if wallet is None:
+        wallet = Wallet(
+            crm_id=crm.pk, crm_name=crm.name, currency=settings.BILLING_DEFAULT_CURRENCY
+        )
+    return wallet
+
+
+def ledger_for_crm(*, crm_id: int, limit: int = 200) -> list[LedgerEntry]:
+    return list(
+        LedgerEntry.objects.filter(crm_id=crm_id).order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def ledger_sum(*, crm_id: int) -> Decimal:
+    """The balance as the ledger says it, entry by entry."""
+    return (
+        LedgerEntry.objects.filter(crm_id=crm_id).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or ZERO
+    )
+
+
+def referral_program_for_account(*, account: Account) -> ReferralProgram | None:
+    return ReferralProgram.objects.filter(account=account).first()
+
+
+def referral_program_by_code(*, code: str) -> ReferralProgram | None:
+    return ReferralProgram.objects.filter(code=code.lower()).first()
+
+
+def email_masked(email: str) -> str:
+    """``an***@ex***.com``: enough to recognise, not enough to contact."""
+    local, _at, domain = email.rpartition("@")
+    name, dot, tld = domain.rpartition(".")
+    if not name:
+        name, dot, tld = domain, "", ""
+    return f"{local[:2]}***@{name[:2]}***{dot}{tld}"
+
+
+@dataclass
+class Totals:
+    currency: str
+    accrued: Decimal = ZERO
+    paid: Decimal = ZERO
+    pending: Decimal = ZERO
+    available: Decimal = ZERO
+
+
+def referral_totals(*, program: ReferralProgram) -> list[Totals]:
+    """Per currency: rewards accrued (net of reversals), paid out, held by open
+    requests, and available (the referral ledger's sum). The default currency is
+    always there, first."""
+    rows = (
+        ReferralEntry.objects.filter(referrer=program)
+        .values("currency")
+        .annotate(
+            available=Sum("amount"),
+            accrued=Sum(
+                "amount",
+                filter=Q(
+                    kind__in=[
+                        ReferralEntry.Kind.REWARD,
+                        ReferralEntry.Kind.REWARD_REVERSAL,
+                    ]
+                ),
+            ),
+        )
+    )
+    payouts = (
+        PayoutRequest.objects.filter(referrer=program)
+        .values("currency")
+        .annotate(
+            paid=Sum("amount", filter=Q(status=PayoutRequest.Status.PAID)),
+            pending=Sum("amount", filter=Q(status=PayoutRequest.Status.REQUESTED)),
+        )
+    )
+    default = settings.BILLING_DEFAULT_CURRENCY
+    totals: dict[str, Totals] = {default: Totals(currency=default)}
+    for row in rows:
+        item = totals.setdefault(row["currency"], Totals(currency=row["currency"]))
+        item.available = row["available"] or ZERO
+        item.accrued = row["accrued"] or ZERO
+    for row in payouts:
+        item = totals.setdefault(row["currency"], Totals(currency=row["currency"]))
+        item.paid = row["paid"] or ZERO
+        item.pending = row["pending"] or ZERO
+    return list(totals.values())
+
+
+def referral_rows(*, program: ReferralProgram) -> list[dict]:
+    """The referrer's sign-ups, newest first, with what they paid (net of refunds)
+    and the rewards that produced (net of reversals). One query."""
+    rows = (
+        Referral.objects.filter(referrer=program)
+        .order_by("-signed_up_at", "-pk")
+        .annotate(
+            payments=Sum("entries__payment_amount"),
+            rewards=Sum("entries__amount"),
+        )
+        .values("pk", "email", "signed_up_at", "rewards_until", "payments", "rewards")
+    )
+    return [
+        {
+            **row,
+            "email": email_masked(row["email"]),
+            "payments": row["payments"] or ZERO,
+            "rewards": row["rewards"] or ZERO,
+        }
+        for row in rows
+    ]
+
+
+def payouts_for_program(*, program: ReferralProgram) -> list[PayoutRequest]:
+    return list(
+        PayoutRequest.objects.filter(referrer=program).order_by("-created_at", "-pk")
+    )
+
+
+def _months_back(today: date, count: int) -> list[date]:
+    first = today.replace(day=1)
+    months = []
+    for _index in range(count):
+        months.append(first)
+        first = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    return list(reversed(months))
+
+
+def referral_statistics(*, program: ReferralProgram, months: int = 12) -> dict:
+    """Clicks, sign-ups, conversion, and net rewards per month (the last
+    ``months``, this one included) in the default currency."""
+    clicks = ReferralClick.objects.filter(referrer=program).count()
+    signups = Referral.objects.filter(referrer=program).count()
+    currency = settings.BILLING_DEFAULT_CURRENCY
+    axis = _months_back(timezone.now().date(), months)
+    by_month = dict(
+        ReferralEntry.objects.filter(
+            referrer=program,
+            currency=currency,
+            kind__in=[ReferralEntry.Kind.REWARD, ReferralEntry.Kind.REWARD_REVERSAL],
+            created_at__date__gte=axis[0],
+        )
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(total=Sum("amount"), count=Count("pk"))
+        .values_list("month", "total")
+    )
+    normalized = {
+        (key.date() if hasattr(key, "date") else key).replace(day=1): value
+        for key, value in by_month.items()
+    }
+    return {
+        "clicks": clicks,
+        "signups": signups,
+        "conversion": (Decimal(signups * 100) / clicks).quantize(Decimal("0.1"))
+        if clicks
+        else None,
+        "currency": currency,
+        "months": [(month, normalized.get(month, ZERO)) for month in axis],
+    }
