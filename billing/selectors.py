@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -45,10 +46,14 @@ def wallet_for_crm(*, crm: Crm) -> Wallet:
     return wallet
 
 
-def ledger_for_crm(*, crm_id: int, limit: int = 200) -> list[LedgerEntry]:
-    return list(
-        LedgerEntry.objects.filter(crm_id=crm_id).order_by("-created_at", "-pk")[:limit]
-    )
+LEDGER_PAGE_SIZE = 50
+
+
+def ledger_page(*, crm_id: int, page_number: str | int | None) -> Page:
+    """One page of the CRM's ledger, newest first (a bad page number: the nearest
+    page that exists)."""
+    entries = LedgerEntry.objects.filter(crm_id=crm_id).order_by("-created_at", "-pk")
+    return Paginator(entries, LEDGER_PAGE_SIZE).get_page(page_number)
 
 
 def ledger_sum(*, crm_id: int) -> Decimal:

@@ -20,7 +20,7 @@ from billing.attribution import attribution_click_id, attribution_set
 from billing.forms import PayoutRequestForm
 from billing.selectors import (
     crm_owned_get,
-    ledger_for_crm,
+    ledger_page,
     payouts_for_program,
     referral_program_by_code,
     referral_program_for_account,
@@ -46,7 +46,7 @@ def crm_billing(request: HttpRequest, crm_id: int) -> HttpResponse:
         {
             "crm": crm,
             "wallet": wallet_for_crm(crm=crm),
-            "entries": ledger_for_crm(crm_id=crm.pk),
+            "page": ledger_page(crm_id=crm.pk, page_number=request.GET.get("page")),
         },
     )
 
@@ -64,7 +64,8 @@ def _program_context(request: HttpRequest, program, section: str) -> dict:
             "percent": settings.REFERRAL_REWARD_PERCENT.normalize(),
             "months": settings.REFERRAL_REWARD_MONTHS,
             "days": settings.REFERRAL_ATTRIBUTION_DAYS,
-            "minimum": settings.REFERRAL_MIN_PAYOUT,
+            "minimum": f"{settings.REFERRAL_MIN_PAYOUT} "
+            f"{settings.BILLING_DEFAULT_CURRENCY}",
         },
     }
 

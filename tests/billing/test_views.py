@@ -247,3 +247,20 @@ def test_statistics_count_clicks_signups_and_chart_rewards(client, program):
     bars = re.findall(r'data-value="([^"]+)"', html)
     assert bars[-1] == "15.00" and set(bars[:-1]) == {"0.00"}
     assert "<svg" in html and "http" not in html.split("<svg", 1)[1].split("</svg>")[0]
+
+
+def test_a_long_history_is_paged_with_a_constant_number_of_queries(
+    client, owner, shop, django_assert_max_num_queries
+):
+    for index in range(55):
+        top_up(shop, "1.00", payment_id=f"p{index}")
+    client.force_login(owner)
+    with django_assert_max_num_queries(8):
+        first = client.get(billing_url(shop)).content.decode()
+    assert first.count('data-kind="top_up"') == 50
+    assert 'data-balance="55.00"' in first
+    assert "Page 1 of 2" in first
+    second = client.get(billing_url(shop) + "?page=2").content.decode()
+    assert second.count('data-kind="top_up"') == 5
+    assert client.get(billing_url(shop) + "?page=abc").status_code == 200
+    assert client.get(billing_url(shop) + "?page=999").status_code == 200
