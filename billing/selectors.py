@@ -26,6 +26,13 @@ from billing.models import (
 from crm.models import Crm
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> Decimal:
+    """An aggregate as money: two places whatever the database sums to (SQLite
+    drops trailing zeros), zero for no rows."""
+    return (value or ZERO).quantize(CENT)
 
 
 def crm_owned_get(*, account: Account, crm_id: int) -> Crm:
@@ -58,11 +65,10 @@ def ledger_page(*, crm_id: int, page_number: str | int | None) -> Page:
 
 def ledger_sum(*, crm_id: int) -> Decimal:
     """The balance as the ledger says it, entry by entry."""
-    return (
+    return money(
         LedgerEntry.objects.filter(crm_id=crm_id).aggregate(total=Sum("amount"))[
             "total"
         ]
-        or ZERO
     )
 
 
@@ -124,12 +130,12 @@ def referral_totals(*, program: ReferralProgram) -> list[Totals]:
     totals: dict[str, Totals] = {default: Totals(currency=default)}
     for row in rows:
         item = totals.setdefault(row["currency"], Totals(currency=row["currency"]))
-        item.available = row["available"] or ZERO
-        item.accrued = row["accrued"] or ZERO
+        item.available = money(row["available"])
+        item.accrued = money(row["accrued"])
     for row in payouts:
         item = totals.setdefault(row["currency"], Totals(currency=row["currency"]))
-        item.paid = row["paid"] or ZERO
-        item.pending = row["pending"] or ZERO
+        item.paid = money(row["paid"])
+        item.pending = money(row["pending"])
     return list(totals.values())
 
 
@@ -149,8 +155,8 @@ def referral_rows(*, program: ReferralProgram) -> list[dict]:
         {
             **row,
             "email": email_masked(row["email"]),
-            "payments": row["payments"] or ZERO,
-            "rewards": row["rewards"] or ZERO,
+            "payments": money(row["payments"]),
+            "rewards": money(row["rewards"]),
         }
         for row in rows
     ]
@@ -191,7 +197,7 @@ def referral_statistics(*, program: ReferralProgram, months: int = 12) -> dict:
         .values_list("month", "total")
     )
     normalized = {
-        (key.date() if hasattr(key, "date") else key).replace(day=1): value
+        (key.date() if hasattr(key, "date") else key).replace(day=1): money(value)
         for key, value in by_month.items()
     }
     return {

@@ -21,7 +21,7 @@ def referral_available(*, program: ReferralProgram, currency: str) -> Decimal:
     total = ReferralEntry.objects.filter(referrer=program, currency=currency).aggregate(
         total=Sum("amount")
     )["total"]
-    return total or Decimal("0.00")
+    return (total or Decimal("0")).quantize(Decimal("0.01"))
 
 
 @transaction.atomic

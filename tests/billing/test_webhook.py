@@ -196,8 +196,6 @@ def test_csrf_does_not_apply_to_the_provider(shop):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_payment_sent_twice_at_once_is_recorded_once(shop):
     """Two deliveries of one payment racing on two connections."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL (CI runs it)")
     barrier = threading.Barrier(2)
     answers = []
 
@@ -216,3 +214,36 @@ def test_the_same_payment_sent_twice_at_once_is_recorded_once(shop):
     assert answers == [200, 200]
     assert LedgerEntry.objects.count() == 1
     assert Wallet.objects.get(crm_id=shop.pk).balance == Decimal("100.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_at_once_both_count_and_the_balance_is_their_sum(shop):
+    """Two different payments racing: the wallet's row lock serialises them, so no
+    update of the balance is lost and each entry's balance-after is exact."""
+    assert post_event(Client(), payment_event(shop, "pay_0", "1.00")).status_code == 200
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def deliver(payment_id, amount):
+        try:
+            barrier.wait()
+            event = payment_event(shop, payment_id=payment_id, amount=amount)
+            answers.append(post_event(Client(), event).status_code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=deliver, args=("pay_a", "10.00")),
+        threading.Thread(target=deliver, args=("pay_b", "32.50")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200, 200]
+    wallet = Wallet.objects.get(crm_id=shop.pk)
+    assert (wallet.balance, wallet.entry_count) == (Decimal("43.50"), 3)
+    afters = sorted(LedgerEntry.objects.values_list("balance_after", flat=True))
+    assert afters[0] == Decimal("1.00")
+    assert afters[1] in (Decimal("11.00"), Decimal("33.50"))
+    assert afters[2] == Decimal("43.50")
