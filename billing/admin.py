@@ -166,6 +166,12 @@ class PayoutRequestAdmin(admin.ModelAdmin):
         "decided_by",
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is not None and obj.status == PayoutRequest.Status.REQUESTED:
+            # A note for the referrer (why it is rejected, say) before deciding.
+            return tuple(name for name in self.readonly_fields if name != "note")
+        return self.readonly_fields
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

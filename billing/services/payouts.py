@@ -74,10 +74,11 @@ def payout_request(
 
 @transaction.atomic
 def payout_decide(
-    *, payout_id: int, paid: bool, actor: Account | None, note: str = ""
+    *, payout_id: int, paid: bool, actor: Account | None, note: str | None = None
 ) -> PayoutRequest:
     """Staff: the money was sent (paid) or will not be (rejected: the amount is
-    available again). A request is decided once."""
+    available again). A request is decided once. ``note`` (None: the one already
+    written on the request) is shown to the referrer."""
     referrer_id = (
         PayoutRequest.objects.filter(pk=payout_id)
         .values_list("referrer_id", flat=True)
@@ -95,7 +96,8 @@ def payout_decide(
     payout.status = PayoutRequest.Status.PAID if paid else PayoutRequest.Status.REJECTED
     payout.decided_at = timezone.now()
     payout.decided_by = actor
-    payout.note = (note or "").strip()
+    if note is not None:
+        payout.note = note.strip()
     payout.save(update_fields=["status", "decided_at", "decided_by", "note"])
     if not paid:
         ReferralEntry.objects.create(

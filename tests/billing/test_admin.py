@@ -84,6 +84,8 @@ def test_payout_actions_mark_paid_and_reject(client, operator):
     rejected = payout_request(
         account=program.account, amount=D("40"), currency="USD", destination="card"
     )
+    change = reverse("admin:billing_payoutrequest_change", args=[rejected.pk])
+    client.post(change, {"note": "The IBAN is not valid"})
     url = reverse("admin:billing_payoutrequest_changelist")
     for payout, action in ((paid, "mark_paid"), (rejected, "mark_rejected")):
         response = client.post(
@@ -94,6 +96,7 @@ def test_payout_actions_mark_paid_and_reject(client, operator):
     rejected.refresh_from_db()
     assert (paid.status, paid.decided_by) == (PayoutRequest.Status.PAID, operator)
     assert rejected.status == PayoutRequest.Status.REJECTED
+    assert rejected.note == "The IBAN is not valid"
     # Deciding again is refused with a message, not an error page.
     response = client.post(
         url, {"action": "mark_paid", "_selected_action": [rejected.pk]}, follow=True

@@ -164,3 +164,14 @@ def test_the_purge_leaves_the_ledger_and_a_refund_still_lands(owner):
     # And nothing can top up a CRM that no longer exists.
     with pytest.raises(BillingRefused):
         payment_record(crm_id=crm_id, payment_id="p2", amount=D("1"), currency="USD")
+
+
+def test_demo_data_gives_a_balance_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("demo_data", stdout=StringIO())
+    call_command("demo_data", stdout=StringIO())
+    acme = Crm.objects.get(name="Acme Store")
+    assert Wallet.objects.get(crm_id=acme.pk).balance == D("250.00")

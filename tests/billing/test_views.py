@@ -264,3 +264,11 @@ def test_a_long_history_is_paged_with_a_constant_number_of_queries(
     assert second.count('data-kind="top_up"') == 5
     assert client.get(billing_url(shop) + "?page=abc").status_code == 200
     assert client.get(billing_url(shop) + "?page=999").status_code == 200
+
+
+def test_bad_input_in_urls_is_404_never_500(client, owner):
+    client.force_login(owner)
+    huge = "9" * 30
+    assert client.get(f"/portal/crms/{huge}/billing/").status_code == 404
+    assert client.get("/r/" + "x" * 300 + "/").status_code == 404
+    assert client.get("/r/UPPER-case_code/").status_code == 404

@@ -83,8 +83,14 @@ def test_refer_sign_up_top_up_reward_and_payout(
     expect(link_box).to_have_value(
         re.compile(rf"^{re.escape(live_server.url)}/r/\w+/$")
     )
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server.url
+    )
     page.get_by_role("button", name="Copy link").click()
-    link = link_box.input_value()
+    expect(page.locator("button.copy")).to_have_text("✓")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert link == link_box.input_value()
+    page.screenshot(path=screenshot_dir / "referral-activated.png", full_page=True)
 
     # 2. A newcomer opens it in a fresh browser (no cookies) and signs up.
     newcomer = chromium_browser.new_context(base_url=live_server.url, locale="en-GB")
@@ -124,12 +130,14 @@ def test_refer_sign_up_top_up_reward_and_payout(
     expect(referral_row.locator("[data-payments]")).to_have_text("100.00")
     expect(referral_row.locator("[data-rewards]")).to_have_text("50.00")
     assert NEWCOMER not in page.content()
+    page.screenshot(path=screenshot_dir / "referral-referrals.png", full_page=True)
 
     page.get_by_role("link", name="Statistics").click()
     expect(page.locator('[data-stat="clicks"]')).to_have_text("1")
     expect(page.locator('[data-stat="signups"]')).to_have_text("1")
     expect(page.locator('[data-stat="conversion"]')).to_have_text("100.0%")
     expect(page.locator(".chart-month").last).to_have_attribute("data-value", "50.00")
+    page.screenshot(path=screenshot_dir / "referral-statistics.png", full_page=True)
 
     # 5. And asks for a payout: first too much (refused, clearly), then 40.
     page.get_by_role("link", name="Payouts").click()
