@@ -31,7 +31,7 @@ class Wallet(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     balance = models.DecimalField(_("balance"), default=ZERO, **MONEY)
     # Grows with every entry: the portal list's cache fingerprint reads it.
-    entry_count = models.PositiveBigIntegerField(default=0)
+    entry_count = models.PositiveBigIntegerField(_("entries"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -136,7 +136,10 @@ class ReferralProgram(models.Model):
 
 class ReferralClick(models.Model):
     referrer = models.ForeignKey(
-        ReferralProgram, on_delete=models.PROTECT, related_name="clicks"
+        ReferralProgram,
+        on_delete=models.PROTECT,
+        related_name="clicks",
+        verbose_name=_("referrer"),
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
@@ -154,7 +157,10 @@ class Referral(models.Model):
     ever: the unique key refuses a second referrer."""
 
     referrer = models.ForeignKey(
-        ReferralProgram, on_delete=models.PROTECT, related_name="referrals"
+        ReferralProgram,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("referrer"),
     )
     account = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -165,7 +171,11 @@ class Referral(models.Model):
     # As it was at sign-up: the referrer is only ever shown a masked form.
     email = models.EmailField(_("email"))
     click = models.ForeignKey(
-        ReferralClick, on_delete=models.SET_NULL, null=True, blank=True
+        ReferralClick,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("first visit"),
     )
     signed_up_at = models.DateTimeField(_("signed up at"), default=timezone.now)
     rewards_until = models.DateTimeField(_("rewards until"))
@@ -186,7 +196,10 @@ class PayoutRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     referrer = models.ForeignKey(
-        ReferralProgram, on_delete=models.PROTECT, related_name="payouts"
+        ReferralProgram,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("referrer"),
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3)
@@ -231,7 +244,10 @@ class ReferralEntry(models.Model):
         PAYOUT_RETURNED = "payout_returned", _("Payout rejected, returned")
 
     referrer = models.ForeignKey(
-        ReferralProgram, on_delete=models.PROTECT, related_name="entries"
+        ReferralProgram,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("referrer"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -242,15 +258,26 @@ class ReferralEntry(models.Model):
         null=True,
         blank=True,
         related_name="entries",
+        verbose_name=_("referral"),
     )
     # The CRM ledger's top-up or refund behind a reward or its reversal, and how
     # much it was: the Referrals page shows payments without reading CRM ledgers.
     ledger_entry = models.ForeignKey(
-        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ledger entry"),
     )
     payment_amount = models.DecimalField(_("payment"), null=True, blank=True, **MONEY)
     payout = models.ForeignKey(
-        PayoutRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PayoutRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payout request"),
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 

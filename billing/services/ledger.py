@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from billing.models import LedgerEntry, Wallet
 from billing.services.errors import BillingRefused
-from billing.services.money import money_clean
+from billing.services.money import MAX_AMOUNT, money_clean
 from billing.services.referrals import (
     referral_reward_for_top_up,
     referral_reward_reverse,
@@ -35,6 +35,8 @@ def _wallet_lock(*, crm_id: int, crm_name: str, currency: str | None = None) -> 
 def _entry_write(
     *, wallet: Wallet, kind: str, amount: Decimal, **fields
 ) -> LedgerEntry:
+    if abs(wallet.balance + amount) > MAX_AMOUNT:
+        raise ValidationError(_("The balance would be larger than the ledger holds."))
     wallet.balance += amount
     wallet.entry_count += 1
     wallet.save(update_fields=["balance", "entry_count", "crm_name", "updated_at"])

@@ -247,3 +247,11 @@ def test_two_payments_at_once_both_count_and_the_balance_is_their_sum(shop):
     assert afters[0] == Decimal("1.00")
     assert afters[1] in (Decimal("11.00"), Decimal("33.50"))
     assert afters[2] == Decimal("43.50")
+
+
+def test_a_balance_beyond_what_the_ledger_holds_is_400_not_500(client, shop):
+    big = "999999999999.99"
+    assert post_event(client, payment_event(shop, "p1", big)).status_code == 200
+    response = post_event(client, payment_event(shop, "p2", "0.01"))
+    assert response.status_code == 400
+    assert Wallet.objects.get(crm_id=shop.pk).balance == Decimal(big)
