@@ -271,3 +271,21 @@ def test_crm_status_does_not_matter_for_payments(referrer, referred):
     )
     payment_record(crm_id=referred.pk, payment_id="p1", amount=D("4"), currency="USD")
     assert rewards(referrer) == [("reward", D("2.00"))]
+
+
+def test_a_top_up_and_its_reward_commit_together_or_not_at_all(
+    referrer, referred, monkeypatch
+):
+    from billing.models import LedgerEntry, Wallet
+    from billing.services import referrals
+
+    def broken(**kwargs):
+        raise RuntimeError("the reward could not be written")
+
+    monkeypatch.setattr(referrals.ReferralEntry.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        payment_record(
+            crm_id=referred.pk, payment_id="p1", amount=D("10"), currency="USD"
+        )
+    assert not LedgerEntry.objects.exists()
+    assert not Wallet.objects.filter(balance__gt=0).exists()

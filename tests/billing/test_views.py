@@ -272,3 +272,13 @@ def test_bad_input_in_urls_is_404_never_500(client, owner):
     assert client.get(f"/portal/crms/{huge}/billing/").status_code == 404
     assert client.get("/r/" + "x" * 300 + "/").status_code == 404
     assert client.get("/r/UPPER-case_code/").status_code == 404
+
+
+def test_money_of_a_crm_one_does_not_own_leaves_the_list_cached(client, owner):
+    from portal.selectors import crm_list_fingerprint
+
+    joined = CrmFactory(name="Joined Agency")
+    CrmUserFactory(crm=joined, account=owner, role=CrmUser.Role.ADMIN)
+    before = crm_list_fingerprint(account=owner)
+    top_up(joined, "15.00")
+    assert crm_list_fingerprint(account=owner) == before
