@@ -116,6 +116,13 @@ def test_refer_sign_up_top_up_reward_and_payout(
         expect(visitor.locator(f"tr#crm-{store.pk} .crm-balance")).to_contain_text(
             "100.00 USD"
         )
+        visitor.locator(f"tr#crm-{store.pk} .crm-balance a").click()
+        expect(
+            visitor.get_by_role("heading", name="Balance of Mila's Store")
+        ).to_be_visible()
+        expect(visitor.locator("table.ledger tbody tr")).to_have_count(1)
+        expect(visitor.locator("table.ledger tbody tr")).to_contain_text("Top-up")
+        visitor.screenshot(path=screenshot_dir / "billing-history.png", full_page=True)
     finally:
         newcomer.close()
 
