@@ -8,8 +8,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -69,6 +78,24 @@ def ledger_sum(*, crm_id: int) -> Decimal:
         LedgerEntry.objects.filter(crm_id=crm_id).aggregate(total=Sum("amount"))[
             "total"
         ]
+    )
+
+
+def wallets_out_of_balance() -> list[Wallet]:
+    """Wallets whose balance or entry count is not what their ledger adds up to:
+    there should never be any (every entry is written under the wallet's lock, in
+    the transaction that updates it). One query."""
+    entries = LedgerEntry.objects.filter(crm_id=OuterRef("crm_id")).values("crm_id")
+    total = entries.annotate(total=Sum("amount")).values("total")
+    count = entries.annotate(count=Count("pk")).values("count")
+    zero = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+    return list(
+        Wallet.objects.annotate(
+            ledger_total=Coalesce(Subquery(total), zero),
+            ledger_count=Coalesce(Subquery(count), Value(0)),
+        )
+        .exclude(balance=F("ledger_total"), entry_count=F("ledger_count"))
+        .order_by("crm_id")
     )
 
 

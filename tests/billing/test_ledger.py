@@ -175,3 +175,22 @@ def test_demo_data_gives_a_balance_once(db):
     call_command("demo_data", stdout=StringIO())
     acme = Crm.objects.get(name="Acme Store")
     assert Wallet.objects.get(crm_id=acme.pk).balance == D("250.00")
+
+
+def test_reconcile_finds_a_balance_that_is_not_its_ledgers_sum(shop, crm_b):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    payment_record(crm_id=shop.pk, payment_id="p1", amount=D("10"), currency="USD")
+    payment_record(crm_id=crm_b.pk, payment_id="p2", amount=D("3"), currency="USD")
+    out = StringIO()
+    call_command("billing_reconcile", stdout=out)
+    assert "Every balance is its ledger's sum" in out.getvalue()
+
+    Wallet.objects.filter(crm_id=shop.pk).update(balance=D("11.00"))
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("billing_reconcile", stdout=out)
+    assert f"CRM {shop.pk} (Owner Shop): balance 11.00" in out.getvalue()
+    assert f"CRM {crm_b.pk} " not in out.getvalue()

@@ -282,3 +282,25 @@ def test_money_of_a_crm_one_does_not_own_leaves_the_list_cached(client, owner):
     before = crm_list_fingerprint(account=owner)
     top_up(joined, "15.00")
     assert crm_list_fingerprint(account=owner) == before
+
+
+@pytest.mark.parametrize(
+    "name", ["referral_referrals", "referral_payouts", "referral_stats"]
+)
+def test_program_pages_run_a_constant_number_of_queries(
+    client, program, name, django_assert_max_num_queries
+):
+    from billing.services import payout_request
+
+    for _ in range(15):
+        referral = ReferralFactory(referrer=program)
+        top_up(CrmFactory(owner=referral.account), "100.00")
+        ReferralClickFactory(referrer=program)
+    for _ in range(5):
+        payout_request(
+            account=program.account, amount=D("20"), currency="USD", destination="x"
+        )
+    client.force_login(program.account)
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse(f"billing:{name}"))
+    assert response.status_code == 200
