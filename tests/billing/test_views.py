@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from billing.models import PayoutRequest, ReferralEntry
+from billing.models import PayoutRequest, ReferralEntry, ReferralProgram
 from billing.services import ledger_entry_add, payment_record
 from crm.models import CrmUser
 from tests.factories import (
@@ -304,3 +304,20 @@ def test_program_pages_run_a_constant_number_of_queries(
     with django_assert_max_num_queries(9):
         response = client.get(reverse(f"billing:{name}"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "referral_home",
+        "referral_activate",
+        "referral_referrals",
+        "referral_payouts",
+        "referral_stats",
+    ],
+)
+def test_referral_pages_need_a_sign_in(client, db, name):
+    response = client.post(reverse(f"billing:{name}"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert not ReferralProgram.objects.exists()
