@@ -4,6 +4,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from billing.attribution import attribution_click_id
 from crm.models import CRM_NAME_MAX_LENGTH
 from crm.services import crm_name_clean
 from portal.services import onboarding_start
@@ -31,7 +32,11 @@ class SignupWithCrmForm(SignupForm):
 
     def signup(self, request: HttpRequest, user) -> None:
         # allauth calls this inside save(), after the Account row exists.
-        onboarding_start(account=user, crm_name=self.cleaned_data["crm_name"])
+        onboarding_start(
+            account=user,
+            crm_name=self.cleaned_data["crm_name"],
+            referral_click_id=attribution_click_id(request),
+        )
 
 
 class CrmCreateForm(forms.Form):

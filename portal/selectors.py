@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Account
+from billing.models import Wallet
 from crm.models import Crm, CrmUser
 from crm.sessions import crm_user_with_crm
 
@@ -18,13 +19,21 @@ _CRM_ROW_COLUMNS = (
     ("slug", "crm__slug"),
     ("status", "crm__status"),
     ("deletion_due_at", "crm__deletion_due_at"),
+    ("owner_id", "crm__owner_id"),
+    ("balance", "balance"),
+    ("currency", "currency"),
 )
 
 
 def _crm_rows(queryset: QuerySet[CrmUser]) -> list[dict[str, Any]]:
     keys = [key for key, _column in _CRM_ROW_COLUMNS]
     columns = [column for _key, column in _CRM_ROW_COLUMNS]
-    rows = queryset.values_list(*columns)
+    # The balance rides in the same query (no wallet yet: none, shown as zero).
+    wallet = Wallet.objects.filter(crm_id=OuterRef("crm_id"))
+    rows = queryset.annotate(
+        balance=Subquery(wallet.values("balance")[:1]),
+        currency=Subquery(wallet.values("currency")[:1]),
+    ).values_list(*columns)
     return [dict(zip(keys, values, strict=True)) for values in rows]
 
 
@@ -69,21 +78,27 @@ def _fingerprint_sql(connection) -> str:
     )
     users = connection.ops.quote_name(CrmUser._meta.db_table)
     crms = connection.ops.quote_name(Crm._meta.db_table)
+    wallets = connection.ops.quote_name(Wallet._meta.db_table)
     # Only our own models' table names go into the text; the Account is a parameter.
     select = (
         f"SUM({epoch.format('u.updated_at')}), MAX(u.updated_at), "
-        f"SUM({epoch.format('c.updated_at')}), MAX(c.updated_at)"
+        f"SUM({epoch.format('c.updated_at')}), MAX(c.updated_at), "
+        # Owned CRMs' balances: every ledger entry counts one up.
+        "SUM(w.entry_count)"
     )
     return (
         f"SELECT COUNT(u.id), SUM(u.id), {select} "  # noqa: S608
-        f"FROM {users} u JOIN {crms} c ON c.id = u.crm_id WHERE u.account_id = %s"
+        f"FROM {users} u JOIN {crms} c ON c.id = u.crm_id "
+        f"LEFT JOIN {wallets} w ON w.crm_id = c.id AND c.owner_id = u.account_id "
+        "WHERE u.account_id = %s"
     )
 
 
 def crm_list_fingerprint(*, account: Account) -> tuple[int, str]:
     """How many CRMs the Account is linked to, and a value that changes whenever
     anything its CRM list shows does: a CRM user linked, unlinked, deleted or
-    changed, a CRM renamed, activated, scheduled for deletion or deleted. One
+    changed, a CRM renamed, activated, scheduled for deletion or deleted, a
+    ledger entry of a CRM it owns (its balance) written. One
     aggregate query, however long the list (raw SQL: the ORM would cost more than
     the query itself, on every page view).
 

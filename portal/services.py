@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.tasks import send_welcome_email
+from billing.services import referral_signup_attribute
 from config.celery import enqueue_after_commit
 from crm.models import Crm
 from crm.services import SsoRefused, crm_create, sso_token_issue
@@ -15,10 +16,15 @@ from crm.tasks import send_memberships_email
 from portal.selectors import crm_membership_get
 
 
-def onboarding_start(*, account: Account, crm_name: str) -> Crm:
+def onboarding_start(
+    *, account: Account, crm_name: str, referral_click_id: int | None = None
+) -> Crm:
     """A new Account's first CRM, ready before the sign-up response is sent, and the
-    welcome email, sent by the worker once the sign-up has committed."""
+    welcome email, sent by the worker once the sign-up has committed. A sign-up
+    through a referral link (``referral_click_id``: its first visit) is attributed
+    to the referrer in the same transaction."""
     crm = crm_create(owner=account, name=crm_name, provision_now=True)
+    referral_signup_attribute(account=account, click_id=referral_click_id)
     enqueue_after_commit(send_welcome_email, account.pk)
     return crm
 

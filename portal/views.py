@@ -2,10 +2,12 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -105,8 +108,16 @@ def _crm_rows_prepare(request: HttpRequest, rows: list[dict[str, Any]]) -> None:
     delete_url = _url_pattern("portal:crm_delete", "crm_id", "9081726354")
     cancel_url = _url_pattern("portal:crm_cancel_deletion", "crm_id", "9081726354")
     export_url = _url_pattern("portal:crm_export", "crm_id", "9081726354")
+    billing_url = _url_pattern("billing:crm_billing", "crm_id", "9081726354")
     host = request.get_host()
     for row in rows:
+        if row["owner_id"] == request.user.pk:
+            # Only an owner sees a CRM's money.
+            row["balance_label"] = (
+                f"{number_format(row['balance'] or Decimal('0.00'), 2)} "
+                f"{row['currency'] or settings.BILLING_DEFAULT_CURRENCY}"
+            )
+            row["billing_url"] = billing_url.format(row["crm_id"])
         if row["role"] == CrmUser.Role.OWNER:
             row["delete_url"] = delete_url.format(row["crm_id"])
             row["cancel_url"] = cancel_url.format(row["crm_id"])

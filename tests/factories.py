@@ -2,9 +2,12 @@
 so a CrmUser made for CRM A can never end up in CRM B by accident."""
 
 import factory
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from accounts.models import Account
+from billing.models import Referral, ReferralClick, ReferralProgram
 from crm.models import (
     Company,
     Contact,
@@ -123,3 +126,35 @@ class TaskFactory(_RecordFactory):
         model = Task
 
     text = factory.Sequence(lambda n: f"Call back #{n}")
+
+
+class ReferralProgramFactory(factory.django.DjangoModelFactory):
+    """An Account that has activated the referral program."""
+
+    class Meta:
+        model = ReferralProgram
+
+    account = factory.SubFactory(AccountFactory)
+    code = factory.Sequence(lambda n: f"code{n:06d}")
+
+
+class ReferralClickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferralClick
+
+    referrer = factory.SubFactory(ReferralProgramFactory)
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """An Account attributed to a referrer, within its reward period."""
+
+    class Meta:
+        model = Referral
+
+    referrer = factory.SubFactory(ReferralProgramFactory)
+    account = factory.SubFactory(AccountFactory)
+    email = factory.SelfAttribute("account.email")
+    signed_up_at = factory.LazyFunction(timezone.now)
+    rewards_until = factory.LazyAttribute(
+        lambda o: o.signed_up_at + relativedelta(months=12)
+    )

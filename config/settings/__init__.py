@@ -6,6 +6,7 @@ console. Production sets ``DJANGO_DEBUG=off`` and must then provide a secret key
 its allowed hosts; ``.env.example`` lists every variable.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "crm",
     "portal",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +220,7 @@ ACCOUNT_RATE_LIMITS = {
     "crm_connect": "20/10m/user,40/10m/ip",
     "find_my_crms": "5/10m/ip,3/h/key",
     "crm_user_lookup": "30/m/key",
+    "referral_click": "30/m/ip",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
 
@@ -228,6 +231,22 @@ CRM_MAX_OWNED_PER_ACCOUNT = env.int("CRM_MAX_OWNED_PER_ACCOUNT", default=300)
 CRM_DELETION_GRACE_DAYS = env.int("CRM_DELETION_GRACE_DAYS", default=7)
 # Rows per purge transaction: small enough that none holds locks for long.
 CRM_PURGE_CHUNK_SIZE = env.int("CRM_PURGE_CHUNK_SIZE", default=2000)
+
+# --- Billing and the referral program ------------------------------------------------
+# The shared secret the payment provider signs its webhooks with (HMAC-SHA256). Empty:
+# every webhook is refused, so an unconfigured site never takes unsigned money.
+BILLING_WEBHOOK_SECRET = env.str("BILLING_WEBHOOK_SECRET", default="")
+# How far a webhook's signed timestamp may be from now, in seconds, before it is
+# refused as stale (a replay).
+BILLING_WEBHOOK_TOLERANCE_SECONDS = env.int(
+    "BILLING_WEBHOOK_TOLERANCE_SECONDS", default=300
+)
+# The currency of a CRM's ledger until its first entry fixes it (ISO 4217).
+BILLING_DEFAULT_CURRENCY = env.str("BILLING_DEFAULT_CURRENCY", default="USD").upper()
+REFERRAL_ATTRIBUTION_DAYS = env.int("REFERRAL_ATTRIBUTION_DAYS", default=7)
+REFERRAL_REWARD_PERCENT = Decimal(env.str("REFERRAL_REWARD_PERCENT", default="50"))
+REFERRAL_REWARD_MONTHS = env.int("REFERRAL_REWARD_MONTHS", default=12)
+REFERRAL_MIN_PAYOUT = Decimal(env.str("REFERRAL_MIN_PAYOUT", default="20"))
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -11,6 +11,8 @@ from config.settings import CACHES, DATABASES, REDIS_URL, VAR_DIR
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests sign webhooks with this secret themselves; only the provider is fake.
+BILLING_WEBHOOK_SECRET = "test-webhook-secret"  # noqa: S105
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real Celery worker and a live server see the

@@ -5,7 +5,7 @@ from django.db import models
 
 from crm.models import Crm, CrmScopedModel
 
-PROJECT_APPS = {"accounts", "crm", "portal"}
+PROJECT_APPS = {"accounts", "crm", "portal", "billing"}
 
 
 def _project_models():
@@ -66,3 +66,23 @@ def test_purge_registry_holds_every_crm_owned_model_children_first():
             if target in position:
                 # What it points at must still exist when its own rows go.
                 assert position[target] > position[model], (model, field.name)
+
+
+def test_models_keeping_a_crm_id_as_a_plain_value_are_left_by_the_purge_on_purpose():
+    from crm.models import CrmTombstone
+    from crm.purge import PURGE_KEEPS
+
+    keeping = {
+        model._meta.label
+        for model in _project_models()
+        if model is not CrmTombstone
+        and any(
+            field.concrete and not field.is_relation and field.attname == "crm_id"
+            for field in model._meta.get_fields()
+        )
+    }
+    assert keeping == set(PURGE_KEEPS)
+    for label in PURGE_KEEPS:
+        model = apps.get_model(label)
+        assert not issubclass(model, CrmScopedModel), label
+        assert not _points_at_crm(model), label

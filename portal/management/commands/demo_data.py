@@ -1,10 +1,14 @@
 """Demo data for `make run`: an owner with two CRMs and a staff user, printed with
 their logins. Running it again changes nothing."""
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Account
+from billing.services import payment_record
 from crm.models import Crm, CrmUser
 from crm.services import crm_create, crm_user_create
 
@@ -32,6 +36,13 @@ class Command(BaseCommand):
             crm_user_create(
                 crm=acme, name="Sam Staff", email=STAFF_EMAIL, password=DEMO_PASSWORD
             )
+        # A balance to look at: the payment id makes a second run a no-op.
+        payment_record(
+            crm_id=acme.pk,
+            payment_id="demo-acme-top-up",
+            amount=Decimal("250.00"),
+            currency=settings.BILLING_DEFAULT_CURRENCY,
+        )
 
         site = "http://localhost:8000"
         line = self.stdout.write
