@@ -237,7 +237,7 @@ class RowRenderer:
                 converters, render = [], _datetime_text_renderer(how, tz, connection)
             elif isinstance(how, _Dt):
                 render = _datetime_renderer(how, tz)
-            elif how is _linked or (not converters and _unchanged(how, col)):
+            elif how in (_linked, _same) or (not converters and _unchanged(how, col)):
                 render = None
             else:
                 render = how
@@ -291,6 +291,11 @@ def _linked(ids: list[int]) -> list[int]:
     return ids  # sorted ids, as RelatedIdsField renders them (``RecordRows``)
 
 
+def _same(value: Any) -> Any:
+    """A value the field renders as it is (see :func:`_renderer`)."""
+    return value
+
+
 class _Dt:
     """A DateTimeField in DRF's default format (ISO 8601 in the current zone)."""
 
@@ -306,6 +311,11 @@ def _renderer(field: serializers.Field) -> Any:
         return int
     if kind in (serializers.CharField, serializers.EmailField):
         return str
+    if kind is CustomValuesField and type(field.child) is CustomValueField:
+        # A JSON object from the database: its keys are text already and each
+        # value renders as it is, so DictField's rendering would copy it key by
+        # key for nothing.
+        return _same
     if kind is serializers.BooleanField:
         fallback = field.to_representation
         return lambda value: (
