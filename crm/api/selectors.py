@@ -140,9 +140,12 @@ def _from_where(queryset: QuerySet) -> tuple[str, list]:
     return sql.removeprefix(prefix), list(params)
 
 
-# The ids linked to the outer row through a many-to-many table, as one value.
+# The ids linked to the outer row through a many-to-many table, as one value
+# (on PostgreSQL already sorted, a list as psycopg reads it).
 _LINKED_IDS_SQL = {
-    "postgresql": "ARRAY(SELECT {target} FROM {table} WHERE {source} = {outer})",
+    "postgresql": (
+        "ARRAY(SELECT {target} FROM {table} WHERE {source} = {outer} ORDER BY 1)"
+    ),
     "sqlite": (
         "(SELECT json_group_array({target}) FROM {table} WHERE {source} = {outer})"
     ),
@@ -204,7 +207,9 @@ def _select_list(
                 outer=f"{table}.{quote(model._meta.pk.column)}",
             )
         )
-        loaders.append((name, None, [_linked_ids]))
+        loaders.append(
+            (name, None, [] if connection.vendor == "postgresql" else [_linked_ids])
+        )
     return ", ".join(select), loaders
 
 

@@ -5,6 +5,7 @@ the CRM, custom field types) is the services' job, reached from the views."""
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -243,20 +244,48 @@ class RowRenderer:
                 render = how
             steps.append((name, position[key], col, converters, render))
 
+        # Most values are copied as fetched; the few that need work are put in
+        # front of the row (which may carry more columns than ``columns`` at its
+        # end), and one itemgetter picks every output value in order.
+        names = [name for name, *_rest in steps]
+        work = [
+            _value_maker(i, col, converters, render, connection)
+            for _name, i, col, converters, render in steps
+            if converters or render is not None
+        ]
+        picks: list[int] = []
+        worked = 0
+        for _name, i, _col, converters, render in steps:
+            if converters or render is not None:
+                picks.append(worked)
+                worked += 1
+            else:
+                picks.append(len(work) + i)
+        pick = operator.itemgetter(*picks)
+
         def make(values: Sequence[Any]) -> dict[str, Any]:
-            item = {}
-            for name, i, col, converters, render in steps:
-                value = values[i]
-                for converter in converters:
-                    value = converter(value, col, connection)
-                if render is None:
-                    item[name] = value
-                else:
-                    # As Serializer.to_representation: None stays None.
-                    item[name] = None if value is None else render(value)
-            return item
+            row = [*(fn(values) for fn in work), *values]
+            picked = pick(row)
+            return dict(
+                zip(names, picked if len(names) > 1 else (picked,), strict=True)
+            )
 
         return make
+
+
+def _value_maker(
+    i: int, col: Any, converters: list, render: Any, connection: Any
+) -> Callable[[Sequence[Any]], Any]:
+    """Column ``i`` of a row converted as the ORM would, then rendered."""
+
+    def value(values: Sequence[Any]) -> Any:
+        value = values[i]
+        for converter in converters:
+            value = converter(value, col, connection)
+        # As Serializer.to_representation: None stays None.
+        return value if render is None or value is None else render(value)
+
+    return value
 
 
 _INTEGER_TYPES = {

@@ -34,10 +34,11 @@ def records(crm_a, staff_a):
         is_archived=True,
         custom={str(size.pk): 12.5, str(tags.pk): ["a", "b"], "99": None},
     )
-    ContactCompany.objects.create(crm=crm_a, contact=rich, company=company)
+    # Linked later to the older company: the ids must still come sorted.
     ContactCompany.objects.create(
         crm=crm_a, contact=rich, company=CompanyFactory(responsible=staff_a)
     )
+    ContactCompany.objects.create(crm=crm_a, contact=rich, company=company)
     whole_second = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     Contact.objects.filter(pk=plain.pk).update(
         created_at=whole_second, updated_at=whole_second
