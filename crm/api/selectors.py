@@ -281,8 +281,12 @@ def records_list(
 ) -> QuerySet:
     """The records of ``entity`` the actor may view, narrowed by ``filters`` (the
     validated query of a list request). The conditions (all on the record's own
-    columns) go in one ``filter()``: each call copies the query."""
-    conditions: list[Q] = [Q(crm=crm)]
+    columns) go in one ``filter()``: each call copies the query.
+
+    The CRM's own condition comes from ``visible_records`` (the actor's CRM); an
+    actor of another CRM sees nothing, rather than the same condition twice in
+    every statement."""
+    conditions: list[Q] = []
     if "responsible_id" in filters:
         conditions.append(Q(responsible_id=filters["responsible_id"]))
     if "archived" in filters:
@@ -305,6 +309,8 @@ def records_list(
             if key in filters:
                 conditions.append(Q(**{key: filters[key]}))
     queryset = visible_records(crm=crm, actor=actor, entity=entity)
+    if actor.crm_id != crm.pk:
+        return queryset.none()
     ordering = ORDER_BY[filters.get("ordering") or DEFAULT_ORDERING]
     return queryset.filter(*conditions).order_by(*ordering)
 
