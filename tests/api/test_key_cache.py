@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm.api.throttling import revocations_are_checked
 from crm.models import ApiKey, Crm
 from crm.services import apikeys
-from tests.api.helpers import assert_error
+from tests.api.helpers import api_client, assert_error
 
 pytestmark = pytest.mark.skipif(
     not revocations_are_checked(),
@@ -114,3 +114,15 @@ def test_a_process_does_not_rewrite_last_used_from_an_old_row(crm_a, api_a):
         assert api_a.get("/api/v1/crm/").status_code == 200
     assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"]]
     assert apikeys._recent_rows[api_key.key_hash] == (row_time, row)
+
+
+def test_a_view_without_the_rate_limit_reads_the_row_every_time(
+    crm_a, key_a, monkeypatch
+):
+    from crm.api.views import CrmView
+
+    monkeypatch.setattr(CrmView, "throttle_classes", [])
+    client = api_client(key_a)
+    assert client.get("/api/v1/crm/").status_code == 200
+    ApiKey.objects.filter(crm=crm_a).update(revoked_at=timezone.now())
+    assert_error(client.get("/api/v1/crm/"), 401, "authentication_failed")
