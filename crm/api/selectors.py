@@ -140,9 +140,12 @@ def _from_where(queryset: QuerySet) -> tuple[str, list]:
     return sql.removeprefix(prefix), list(params)
 
 
-# The ids linked to the outer row through a many-to-many table, as one value.
+# The ids linked to the outer row through a many-to-many table, as one value
+# (on PostgreSQL already sorted, a list as psycopg reads it).
 _LINKED_IDS_SQL = {
-    "postgresql": "ARRAY(SELECT {target} FROM {table} WHERE {source} = {outer})",
+    "postgresql": (
+        "ARRAY(SELECT {target} FROM {table} WHERE {source} = {outer} ORDER BY 1)"
+    ),
     "sqlite": (
         "(SELECT json_group_array({target}) FROM {table} WHERE {source} = {outer})"
     ),
@@ -204,7 +207,9 @@ def _select_list(
                 outer=f"{table}.{quote(model._meta.pk.column)}",
             )
         )
-        loaders.append((name, None, [_linked_ids]))
+        loaders.append(
+            (name, None, [] if connection.vendor == "postgresql" else [_linked_ids])
+        )
     return ", ".join(select), loaders
 
 
@@ -276,8 +281,12 @@ def records_list(
 ) -> QuerySet:
     """The records of ``entity`` the actor may view, narrowed by ``filters`` (the
     validated query of a list request). The conditions (all on the record's own
-    columns) go in one ``filter()``: each call copies the query."""
-    conditions: list[Q] = [Q(crm=crm)]
+    columns) go in one ``filter()``: each call copies the query.
+
+    The CRM's own condition comes from ``visible_records`` (the actor's CRM); an
+    actor of another CRM sees nothing, rather than the same condition twice in
+    every statement."""
+    conditions: list[Q] = []
     if "responsible_id" in filters:
         conditions.append(Q(responsible_id=filters["responsible_id"]))
     if "archived" in filters:
@@ -300,6 +309,8 @@ def records_list(
             if key in filters:
                 conditions.append(Q(**{key: filters[key]}))
     queryset = visible_records(crm=crm, actor=actor, entity=entity)
+    if actor.crm_id != crm.pk:
+        return queryset.none()
     ordering = ORDER_BY[filters.get("ordering") or DEFAULT_ORDERING]
     return queryset.filter(*conditions).order_by(*ordering)
 

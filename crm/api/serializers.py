@@ -5,6 +5,7 @@ the CRM, custom field types) is the services' job, reached from the views."""
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -237,26 +238,54 @@ class RowRenderer:
                 converters, render = [], _datetime_text_renderer(how, tz, connection)
             elif isinstance(how, _Dt):
                 render = _datetime_renderer(how, tz)
-            elif how is _linked or (not converters and _unchanged(how, col)):
+            elif how in (_linked, _same) or (not converters and _unchanged(how, col)):
                 render = None
             else:
                 render = how
             steps.append((name, position[key], col, converters, render))
 
+        # Most values are copied as fetched; the few that need work are put in
+        # front of the row (which may carry more columns than ``columns`` at its
+        # end), and one itemgetter picks every output value in order.
+        names = [name for name, *_rest in steps]
+        work = [
+            _value_maker(i, col, converters, render, connection)
+            for _name, i, col, converters, render in steps
+            if converters or render is not None
+        ]
+        picks: list[int] = []
+        worked = 0
+        for _name, i, _col, converters, render in steps:
+            if converters or render is not None:
+                picks.append(worked)
+                worked += 1
+            else:
+                picks.append(len(work) + i)
+        pick = operator.itemgetter(*picks)
+
         def make(values: Sequence[Any]) -> dict[str, Any]:
-            item = {}
-            for name, i, col, converters, render in steps:
-                value = values[i]
-                for converter in converters:
-                    value = converter(value, col, connection)
-                if render is None:
-                    item[name] = value
-                else:
-                    # As Serializer.to_representation: None stays None.
-                    item[name] = None if value is None else render(value)
-            return item
+            row = [*(fn(values) for fn in work), *values]
+            picked = pick(row)
+            return dict(
+                zip(names, picked if len(names) > 1 else (picked,), strict=True)
+            )
 
         return make
+
+
+def _value_maker(
+    i: int, col: Any, converters: list, render: Any, connection: Any
+) -> Callable[[Sequence[Any]], Any]:
+    """Column ``i`` of a row converted as the ORM would, then rendered."""
+
+    def value(values: Sequence[Any]) -> Any:
+        value = values[i]
+        for converter in converters:
+            value = converter(value, col, connection)
+        # As Serializer.to_representation: None stays None.
+        return value if render is None or value is None else render(value)
+
+    return value
 
 
 _INTEGER_TYPES = {
@@ -291,6 +320,11 @@ def _linked(ids: list[int]) -> list[int]:
     return ids  # sorted ids, as RelatedIdsField renders them (``RecordRows``)
 
 
+def _same(value: Any) -> Any:
+    """A value the field renders as it is (see :func:`_renderer`)."""
+    return value
+
+
 class _Dt:
     """A DateTimeField in DRF's default format (ISO 8601 in the current zone)."""
 
@@ -306,6 +340,11 @@ def _renderer(field: serializers.Field) -> Any:
         return int
     if kind in (serializers.CharField, serializers.EmailField):
         return str
+    if kind is CustomValuesField and type(field.child) is CustomValueField:
+        # A JSON object from the database: its keys are text already and each
+        # value renders as it is, so DictField's rendering would copy it key by
+        # key for nothing.
+        return _same
     if kind is serializers.BooleanField:
         fallback = field.to_representation
         return lambda value: (

@@ -10,9 +10,12 @@ from django.conf import settings
 from django.core.cache import cache as default_cache
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
 from crm.models import ApiKey
+from crm.services.apikeys import revoked_marker
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -21,10 +24,15 @@ if TYPE_CHECKING:
 # DRF's sliding window (a request counts for ``duration`` seconds after it was let
 # through; a refused one does not count) in one atomic Redis call: drop the times
 # that have left the window, count the rest, record this request if it fits.
-# KEYS: the window. ARGV: now, now - duration, the limit, a unique member, the
-# duration in whole seconds. Returns {1} when allowed, else {0, requests in the
-# window, time of the oldest}.
+# First, though, whether the key was revoked since this process read its row
+# (``crm.services.apikeys.revoked_marker``).
+# KEYS: the window, the revocation marker. ARGV: now, now - duration, the limit,
+# a unique member, the duration in whole seconds. Returns {1} when allowed, {-1}
+# when the key is revoked, else {0, requests in the window, time of the oldest}.
 _SLIDING_WINDOW = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return {-1}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local count = redis.call('ZCARD', KEYS[1])
 if count < tonumber(ARGV[3]) then
@@ -79,8 +87,9 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         script = type(self)._script
         if script is None:
             script = type(self)._script = client.register_script(_SLIDING_WINDOW)
+        marker = backend.make_and_validate_key(revoked_marker(request.auth.pk))
         result = script(
-            keys=[key],
+            keys=[key, marker],
             args=[
                 repr(self.now),
                 repr(self.now - self.duration),
@@ -90,6 +99,9 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
             ],
             client=client,
         )
+        if result[0] == -1:
+            # As authentication would have said with a fresh row.
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         if result[0]:
             return True
         # No oldest time when the window is empty (a limit of 0).
@@ -108,6 +120,16 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
             self.duration if oldest is None else self.duration - (self.now - oldest)
         )
         return remaining / available_requests
+
+
+def revocations_are_checked() -> bool:
+    """Whether every request passes through the Redis script above, which
+    refuses a revoked key even when the process answers from a row it read a
+    few seconds ago: a rate limit is set and the cache, shared by every
+    process, is Redis."""
+    return bool(getattr(settings, "API_RATE_LIMIT", "")) and isinstance(
+        caches["default"], RedisCache
+    )
 
 
 # One redis-py client per cache backend: Django makes a new one for every command,

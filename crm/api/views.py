@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api import selectors
+from crm.api.negotiation import ApiContentNegotiation
 from crm.api.serializers import (
     BulkDeleteResultSerializer,
     BulkDeleteSerializer,
@@ -88,6 +89,7 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 
 class ApiViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
+    content_negotiation_class = ApiContentNegotiation
 
     @property
     def crm(self) -> Crm:
@@ -104,6 +106,8 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 class CrmView(APIView):
     """The CRM the key belongs to."""
+
+    content_negotiation_class = ApiContentNegotiation
 
     @extend_schema(responses=CrmSerializer, summary=gettext_lazy("The key's CRM"))
     def get(self, request: Request) -> Response:
