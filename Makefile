@@ -17,6 +17,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 
 setup: $(INSTALLED)
 	mkdir -p var
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var
 	$(BIN)/python manage.py migrate --noinput
 
 run: setup

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -95,6 +96,9 @@ def record_form(
             for key in ("name", "email", "phone", "amount")
             if key in request.POST
         }
+        if "amount" in data:
+            # "1234,50" where the language writes a decimal comma.
+            data["amount"] = formats.sanitize_separators(data["amount"].strip())
         if request.POST.get("responsible_id"):
             data["responsible_id"] = request.POST["responsible_id"]
         for key in ("pipeline_id", "status_id"):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
     from crm.models import CrmRecord, CrmUser
@@ -35,7 +36,7 @@ class Action(TextChoices):
 class Scope(TextChoices):
     NONE = "none", _("None")
     OWN = "own", _("Own")
-    GROUP = "group", _("Group")
+    GROUP = "group", pgettext_lazy("rights scope", "Group")
     ALL = "all", _("All")
 
 
