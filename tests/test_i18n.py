@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Cyrillic text is what these tests are about
 """Languages: the switcher, the language remembered for the Account and for each CRM
 user separately, emails in their recipient's language, plural forms, dates and
 numbers per language, and catalogues that are complete."""
@@ -7,29 +8,36 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import formats, translation
 
-from crm.models import CrmUser, Deal
+from accounts.services import account_send_welcome_email
+from crm.models import CrmUser, Deal, Pipeline
+from crm.services.crms import crm_send_memberships_email
+from crm.services.invitations import crm_send_invitation_email
 from tests.factories import (
     DEFAULT_PASSWORD,
     AccountFactory,
     CrmFactory,
+    CrmUserFactory,
     DealFactory,
     OwnerCrmUserFactory,
 )
 
 BASE_DIR = Path(settings.BASE_DIR)
-# Every language the product offers besides English, the source.
-TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
+# The languages with a catalogue so far (Russian follows).
+TRANSLATED = ["uk"]
 
 
 def html_lang(response) -> str:
@@ -218,7 +226,63 @@ def test_every_crm_view_chooses_its_own_language():
     assert unmarked == []
 
 
+def test_new_account_keeps_the_language_it_signed_up_in(client, db):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "uk"
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "new@example.com",
+            "crm_name": "Нова крамниця",
+            "password1": "a-long-enough-passw0rd",
+            "password2": "a-long-enough-passw0rd",
+        },
+    )
+    assert response.status_code == 302
+    account = settings_account("new@example.com")
+    assert account.language == "uk"
+    owner_user = CrmUser.objects.get(account=account)
+    assert owner_user.language == "uk"
+    # The new CRM's default pipeline is named in the owner's language.
+    assert Pipeline.objects.get(crm=owner_user.crm).name == "Продажі"
+
+
+def settings_account(email: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(email=email)
+
+
 # --- Emails in the recipient's language -----------------------------------------------
+
+
+def test_invitation_to_a_ukrainian_crm_user_arrives_in_ukrainian(db):
+    crm = CrmFactory(name="Alpha Traders")
+    crm_user = CrmUserFactory(crm=crm, name="Оксана", language="uk")
+    translation.activate("en")  # whatever the sender's language
+    crm_send_invitation_email(
+        crm_user=crm_user, link="https://x.example/i/1/", inviter="Anna"
+    )
+    (message,) = mail.outbox
+    assert message.subject == "Вас запрошено до Alpha Traders"
+    assert message.body.startswith("Вітаємо, Оксана!")
+    assert "Anna додає вас до CRM «Alpha Traders»" in message.body
+    assert translation.get_language() == "en"  # the sender's language is back
+
+
+def test_invitation_follows_the_crm_user_not_the_account(db):
+    account = AccountFactory(language="ru")
+    crm = CrmFactory(owner=account)
+    crm_user = OwnerCrmUserFactory(crm=crm, language="uk")
+    crm_send_invitation_email(crm_user=crm_user, link="https://x/", inviter="A")
+    assert mail.outbox[0].subject.startswith("Вас запрошено")
+
+
+def test_account_email_speaks_the_accounts_language(db):
+    account_send_welcome_email(account=AccountFactory(language="uk"))
+    account_send_welcome_email(account=AccountFactory(language=""))
+    ukrainian, english = mail.outbox
+    assert ukrainian.subject == "Вітаємо у вашому CRM-порталі"
+    assert english.subject == "Welcome to your CRM portal"
 
 
 def test_crm_user_added_by_an_admin_gets_the_admins_language(db):
@@ -239,12 +303,87 @@ def test_crm_user_added_by_an_admin_gets_the_admins_language(db):
     assert CrmUser.objects.get(email="petro@example.com").language == "uk"
 
 
+def test_find_my_crms_speaks_the_requesters_language(
+    client, db, django_capture_on_commit_callbacks
+):
+    crm = CrmFactory(name="Alpha Traders", slug="alpha")
+    CrmUserFactory(crm=crm, email="worker@example.com", language="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "uk"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("find_my_crms"), {"email": "worker@example.com"})
+    (message,) = mail.outbox
+    assert message.subject == "Ваші CRM і посилання для входу"
+    # Rendered straight from the service, the default is English.
+    crm_send_memberships_email(
+        email="worker@example.com",
+        memberships=list(CrmUser.objects.filter(email="worker@example.com")),
+    )
+    assert mail.outbox[1].subject == "Your CRMs and their sign-in links"
+
+
+def test_password_reset_speaks_the_accounts_language(owner):
+    owner.language = "uk"
+    owner.save(update_fields=["language"])
+    Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        reverse("account_reset_password"), {"email": owner.email}
+    )
+    (message,) = mail.outbox
+    subject = "account/email/password_reset_key_subject.txt"
+    with translation.override("uk"):
+        ukrainian = render_to_string(subject, {"current_site": None}).strip()
+    english = render_to_string(subject, {"current_site": None}).strip()
+    assert ukrainian != english  # allauth's own Ukrainian catalogue
+    assert message.subject.endswith(ukrainian), message.subject
+
+
+# --- Plurals, dates, numbers ----------------------------------------------------------
+
+USERS_LINE = Template(
+    "{% load i18n %}{% blocktranslate count used=n %}{{ used }} active user, "
+    "no seat limit{% plural %}{{ used }} active users, no seat limit"
+    "{% endblocktranslate %}"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "uk",
+            [
+                "1 активний користувач",
+                "2 активні користувачі",
+                "5 активних користувачів",
+                "11 активних користувачів",
+                "21 активний користувач",
+                "22 активні користувачі",
+            ],
+        ),
+        (
+            "en",
+            [
+                "1 active user",
+                "2 active users",
+                "5 active users",
+                "11 active users",
+                "21 active users",
+                "22 active users",
+            ],
+        ),
+    ],
+)
+def test_plural_forms(language, expected):
+    with translation.override(language):
+        lines = [USERS_LINE.render(Context({"n": n})) for n in (1, 2, 5, 11, 21, 22)]
+    assert [line.split(",")[0] for line in lines] == expected
+
+
 @pytest.mark.parametrize(
     ("language", "date", "number"),
     [
         ("en", "Dec. 1, 2026, 2:05 p.m.", "1,234,567.50"),
-        ("uk", "01 грудня 2026 р. 14:05", "1\xa0234\xa0567,50"),  # noqa: RUF001
-        ("ru", "1 декабря 2026 г. 14:05", "1\xa0234\xa0567,50"),  # noqa: RUF001
+        ("uk", "01 грудня 2026 р. 14:05", "1\xa0234\xa0567,50"),
+        ("ru", "1 декабря 2026 г. 14:05", "1\xa0234\xa0567,50"),
     ],
 )
 def test_dates_and_numbers_follow_the_language(language, date, number):
@@ -301,6 +440,15 @@ def msgfmt_statistics(po: Path) -> str:
     return result.stderr.strip()
 
 
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_catalogue_is_complete(language):
+    po = BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po"
+    assert po.exists(), f"no catalogue for {language}"
+    statistics = msgfmt_statistics(po)
+    assert re.fullmatch(r"\d+ translated messages\.", statistics), statistics
+    assert "#, fuzzy" not in po.read_text(encoding="utf-8")
+
+
 def _copy_sources(target: Path) -> None:
     shutil.copytree(
         BASE_DIR,
@@ -310,6 +458,47 @@ def _copy_sources(target: Path) -> None:
             ".venv", "var", ".git", "staticfiles", "node_modules", "__pycache__", "*.mo"
         ),
     )
+
+
+def test_makemessages_would_add_nothing_untranslated(tmp_path):
+    """Run makemessages on a copy of the sources: every string marked in Python and
+    templates must already be in each catalogue, translated and not fuzzy."""
+    copy = tmp_path / "project"
+    _copy_sources(copy)
+    command = [sys.executable, "manage.py", "makemessages", "--no-obsolete"]
+    command += [f"--locale={language}" for language in TRANSLATED]
+    command += ["--ignore=.venv", "--ignore=var"]
+    result = subprocess.run(
+        command,
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    for language in TRANSLATED:
+        po = copy / "locale" / language / "LC_MESSAGES" / "django.po"
+        statistics = msgfmt_statistics(po)
+        assert re.fullmatch(r"\d+ translated messages\.", statistics), (
+            f"{language}: {statistics}; run makemessages and translate"
+        )
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_placeholders_survive_translation(language):
+    """msgfmt --check compares printf placeholders; Python's %(name)s and
+    {{ variables }} turned %(name)s are checked here too, name by name."""
+    po = BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po"
+    entries = _po_entries(po.read_text(encoding="utf-8"))
+    assert entries
+    wrong = []
+    for msgid, plural, msgstrs in entries:
+        expected = set(re.findall(r"%\(\w+\)[sdr]", msgid + (plural or "")))
+        for msgstr in msgstrs:
+            if set(re.findall(r"%\(\w+\)[sdr]", msgstr)) != expected:
+                wrong.append(msgid)
+    assert wrong == []
 
 
 def _po_entries(text: str) -> list[tuple[str, str | None, list[str]]]:
