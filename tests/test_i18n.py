@@ -36,8 +36,8 @@ from tests.factories import (
 )
 
 BASE_DIR = Path(settings.BASE_DIR)
-# The languages with a catalogue so far (Russian follows).
-TRANSLATED = ["uk"]
+# Every language the product offers besides English, the source.
+TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
 
 
 def html_lang(response) -> str:
@@ -205,6 +205,7 @@ def test_a_crm_page_never_loads_the_account(
     with django_assert_num_queries(1):
         response = client.get(reverse("crm:home", kwargs={"slug": "alpha"}))
     assert html_lang(response) == "uk"
+    assert ">Контакти</a>" in response.content.decode()
 
 
 def _crm_views(resolver, namespace: str = "") -> list[tuple[str, object]]:
@@ -275,6 +276,15 @@ def test_invitation_follows_the_crm_user_not_the_account(db):
     crm_user = OwnerCrmUserFactory(crm=crm, language="uk")
     crm_send_invitation_email(crm_user=crm_user, link="https://x/", inviter="A")
     assert mail.outbox[0].subject.startswith("Вас запрошено")
+
+
+def test_invitation_to_a_russian_crm_user_arrives_in_russian(db):
+    crm = CrmFactory(name="Alpha Traders")
+    crm_user = CrmUserFactory(crm=crm, name="Ольга", language="ru")
+    crm_send_invitation_email(crm_user=crm_user, link="https://x/i/1/", inviter="Anna")
+    (message,) = mail.outbox
+    assert message.subject == "Приглашение в CRM «Alpha Traders»"
+    assert message.body.startswith("Здравствуйте, Ольга!")
 
 
 def test_account_email_speaks_the_accounts_language(db):
@@ -357,6 +367,17 @@ USERS_LINE = Template(
                 "11 активних користувачів",
                 "21 активний користувач",
                 "22 активні користувачі",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "1 активный пользователь",
+                "2 активных пользователя",
+                "5 активных пользователей",
+                "11 активных пользователей",
+                "21 активный пользователь",
+                "22 активных пользователя",
             ],
         ),
         (
