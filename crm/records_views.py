@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.decorators import crm_admin_required, crm_view
@@ -31,10 +32,11 @@ from crm.services.records import (
 )
 
 PAGE_SIZE = 50
+# Lazy: translated per request, not once in whatever language the process started.
 ENTITY_LABELS = {
-    "contact": (_("Contacts"), "contacts"),
-    "company": (_("Companies"), "companies"),
-    "deal": (_("Deals"), "deals"),
+    "contact": (gettext_lazy("Contacts"), "contacts"),
+    "company": (gettext_lazy("Companies"), "companies"),
+    "deal": (gettext_lazy("Deals"), "deals"),
 }
 SAVERS = {"contact": contact_save, "company": company_save, "deal": deal_save}
 FILTER_KEYS = ("q", "responsible", "archived")

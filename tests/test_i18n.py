@@ -11,13 +11,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.template import Context, Template
-from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import formats, translation
@@ -29,10 +29,12 @@ from crm.services.invitations import crm_send_invitation_email
 from tests.factories import (
     DEFAULT_PASSWORD,
     AccountFactory,
+    ContactFactory,
     CrmFactory,
     CrmUserFactory,
     DealFactory,
     OwnerCrmUserFactory,
+    PipelineStatusFactory,
 )
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -253,6 +255,107 @@ def settings_account(email: str):
     return get_user_model().objects.get(email=email)
 
 
+class _VisibleText(HTMLParser):
+    """The text a person reads on a page: text nodes and the attributes that are
+    shown or spoken (titles, placeholders, labels), without scripts and styles."""
+
+    SPOKEN = ("title", "placeholder", "aria-label", "data-label", "alt")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in ("script", "style"):
+            self.hidden += 1
+        self.texts += [value for name, value in attrs if name in self.SPOKEN and value]
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("script", "style"):
+            self.hidden -= 1
+
+    def handle_data(self, data) -> None:
+        if not self.hidden and data.strip():
+            self.texts.append(data.strip())
+
+
+# Words that stay as they are in Ukrainian and Russian text.
+LATIN_ALLOWED = {
+    *("CRM", "API", "ID", "UTC", "JSON", "CSV", "ZIP", "REST", "email", "Email"),
+    *("Portal", "Authorization", "Bearer", "key", "English"),
+}
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_main_pages_have_no_english_left(db, language):
+    """Every main page of the portal and of a CRM, as its user reads it: no text
+    in English beyond the names of things (the data here is all in Cyrillic)."""
+    account = AccountFactory(email="olena@example.com", name="Олена", language=language)
+    crm = CrmFactory(owner=account, name="Крамниця", slug="shop")
+    owner = OwnerCrmUserFactory(crm=crm, name="Олена", language=language)
+    staff = CrmUserFactory(crm=crm, name="Петро", email="petro@example.com")
+    status = PipelineStatusFactory(
+        pipeline__crm=crm, pipeline__name="Роздріб", name="Нова"
+    )
+    deal = DealFactory(
+        responsible=owner, status=status, name="Угода", amount=Decimal("10")
+    )
+    contact = ContactFactory(responsible=owner, name="Іван")
+    visitor = Client()
+    visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    visitor_pages = [
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/find/",
+        "/c/shop/login/",
+    ]
+    client = Client()
+    client.force_login(account)
+    crm_login(client, owner)
+    pages = [
+        f"/c/shop/deals/{deal.pk}/",
+        f"/c/shop/contacts/{contact.pk}/",
+        "/portal/",
+        "/portal/crms/new/",
+        "/portal/crms/connect/",
+        f"/portal/crms/{crm.pk}/delete/",
+        f"/portal/crms/{crm.pk}/export/",
+        "/accounts/password/change/",
+        "/c/shop/",
+        "/c/shop/contacts/",
+        "/c/shop/contacts/new/",
+        "/c/shop/companies/",
+        "/c/shop/deals/",
+        "/c/shop/deals/list/",
+        "/c/shop/settings/users/",
+        "/c/shop/settings/users/new/",
+        f"/c/shop/settings/users/{staff.pk}/",
+        f"/c/shop/settings/users/{staff.pk}/deactivate/",
+        "/c/shop/settings/groups/",
+        "/c/shop/settings/fields/",
+        "/c/shop/settings/pipelines/",
+        "/c/shop/settings/api/",
+        "/c/shop/settings/audit/",
+        "/c/shop/profile/",
+    ]
+    english = []
+    for path in visitor_pages + pages:
+        response = (visitor if path in visitor_pages else client).get(path)
+        assert response.status_code == 200, path
+        assert html_lang(response) == language, path
+        reader = _VisibleText()
+        reader.feed(response.content.decode())
+        for text in reader.texts:
+            if "@" in text or "/" in text:
+                continue  # addresses and links
+            words = set(re.findall(r"[A-Za-z]{2,}", text))
+            if words - LATIN_ALLOWED:
+                english.append(f"{path}: {text!r}")
+    assert english == []
+
+
 # --- Emails in the recipient's language -----------------------------------------------
 
 
@@ -338,12 +441,25 @@ def test_password_reset_speaks_the_accounts_language(owner):
         reverse("account_reset_password"), {"email": owner.email}
     )
     (message,) = mail.outbox
-    subject = "account/email/password_reset_key_subject.txt"
-    with translation.override("uk"):
-        ukrainian = render_to_string(subject, {"current_site": None}).strip()
-    english = render_to_string(subject, {"current_site": None}).strip()
-    assert ukrainian != english  # allauth's own Ukrainian catalogue
-    assert message.subject.endswith(ukrainian), message.subject
+    assert message.subject.endswith("Скидання пароля"), message.subject
+    assert "Вас вітає" in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "wording"),
+    [
+        ("uk", ["Змінити пароль", "Поточний пароль", "Новий пароль (ще раз)"]),
+        ("ru", ["Изменить пароль", "Текущий пароль", "Новый пароль (ещё раз)"]),
+    ],
+)
+def test_allauth_pages_use_our_wording(owner, client, language, wording):
+    """allauth's own catalogues write «Змінити Пароль»; ours win."""
+    owner.language = language
+    owner.save(update_fields=["language"])
+    client.force_login(owner)
+    page = client.get(reverse("account_change_password")).content.decode()
+    for text in wording:
+        assert text in page
 
 
 # --- Plurals, dates, numbers ----------------------------------------------------------
