@@ -23,6 +23,7 @@ $(NODE_TOOLS): package.json package-lock.json
 
 setup: $(INSTALLED)
 	mkdir -p var
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var
 	$(BIN)/python manage.py migrate --noinput
 
 run: setup

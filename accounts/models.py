@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -39,6 +40,15 @@ class Account(AbstractBaseUser, PermissionsMixin):
         help_text=_("Can log in to the operators' admin site."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The portal's pages and the Account's emails speak it; empty until chosen
+    # (then the browser's language applies).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+    )
 
     objects = AccountManager()
 
@@ -59,6 +69,11 @@ class Account(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    @property
+    def email_language(self) -> str:
+        """The language of the emails this Account receives."""
+        return self.language or settings.LANGUAGE_CODE
 
     def get_full_name(self) -> str:
         return self.name or self.email

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from portal import views as portal_views
 
 urlpatterns = [
@@ -12,5 +13,6 @@ urlpatterns = [
     path("c/<slug:slug>/", include("crm.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also remembers the choice for a signed-in Account.
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
 ]

@@ -22,6 +22,7 @@ def _layout(script_prefix: str) -> dict[str, str]:
         "logout": reverse("account_logout"),
         "login": reverse("account_login"),
         "signup": reverse("account_signup"),
+        "set_language": reverse("set_language"),
     }
 
 

@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 
-from crm.models import Crm
+from crm.models import Crm, CrmUser
 from crm.sessions import crm_session_resolve
 
 
@@ -24,10 +25,29 @@ def crm_unavailable_response(request: HttpRequest, crm: Crm) -> HttpResponse:
     return render(request, "crm/unavailable.html", {"crm": crm}, status=403)
 
 
+def crm_language_activate(request: HttpRequest, crm_user: CrmUser | None) -> None:
+    """A CRM speaks its signed-in user's language, not the Account's: the same
+    browser may show the portal in one language and a CRM in another. With no
+    choice made, the cookie or the browser's Accept-Language stays in force."""
+    if crm_user is not None and crm_user.language:
+        translation.activate(crm_user.language)
+        request.LANGUAGE_CODE = crm_user.language
+
+
+def crm_language_from_view(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Marks a view under ``/c/<slug>/`` as choosing its own language, so that
+    ``accounts.middleware`` neither applies the Account's nor loads the Account."""
+    view.language_from_view = True
+    return view
+
+
 def crm_view(
     view: Callable[..., HttpResponse] | None = None, *, allow_anonymous: bool = False
 ):
-    """Sets ``request.crm`` and ``request.crm_user`` for a view under ``/c/<slug>/``.
+    """Sets ``request.crm`` and ``request.crm_user`` for a view under ``/c/<slug>/``,
+    and speaks the CRM user's language (``CrmUser.language``) when they chose one.
 
     Anonymous visitors are sent to the CRM's own login page unless the view allows
     them (the login page itself)."""
@@ -40,6 +60,7 @@ def crm_view(
                 return crm_unavailable_response(request, crm)
             request.crm = crm
             request.crm_user = crm_user
+            crm_language_activate(request, crm_user)
             if request.crm_user is None and not allow_anonymous:
                 login_url = reverse("crm:login", kwargs={"slug": crm.slug})
                 return redirect(
@@ -47,7 +68,7 @@ def crm_view(
                 )
             return func(request, *args, **kwargs)
 
-        return wrapper
+        return crm_language_from_view(wrapper)
 
     if view is not None:
         return decorator(view)

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import CrmGroup, CrmUser
 from crm.rights import Action, Entity, Scope, rights_clean
@@ -64,7 +65,9 @@ class RightsFieldsMixin:
 
 class CrmUserForm(RightsFieldsMixin, forms.Form):
     name = forms.CharField(
-        label=_("Name"), max_length=150, help_text=_("First and last name.")
+        label=pgettext_lazy("person", "Name"),
+        max_length=150,
+        help_text=_("First and last name."),
     )
     role = forms.ChoiceField(
         label=_("Role"),

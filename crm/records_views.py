@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.decorators import crm_admin_required, crm_view
@@ -30,10 +32,11 @@ from crm.services.records import (
 )
 
 PAGE_SIZE = 50
+# Lazy: translated per request, not once in whatever language the process started.
 ENTITY_LABELS = {
-    "contact": (_("Contacts"), "contacts"),
-    "company": (_("Companies"), "companies"),
-    "deal": (_("Deals"), "deals"),
+    "contact": (gettext_lazy("Contacts"), "contacts"),
+    "company": (gettext_lazy("Companies"), "companies"),
+    "deal": (gettext_lazy("Deals"), "deals"),
 }
 SAVERS = {"contact": contact_save, "company": company_save, "deal": deal_save}
 FILTER_KEYS = ("q", "responsible", "archived")
@@ -95,6 +98,9 @@ def record_form(
             for key in ("name", "email", "phone", "amount")
             if key in request.POST
         }
+        if "amount" in data:
+            # "1234,50" where the language writes a decimal comma.
+            data["amount"] = formats.sanitize_separators(data["amount"].strip())
         if request.POST.get("responsible_id"):
             data["responsible_id"] = request.POST["responsible_id"]
         for key in ("pipeline_id", "status_id"):

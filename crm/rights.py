@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
     from crm.models import CrmRecord, CrmUser
@@ -25,17 +26,18 @@ class Entity(TextChoices):
 
 
 class Action(TextChoices):
-    VIEW = "view", _("View")
-    CREATE = "create", _("Create")
-    EDIT = "edit", _("Edit")
-    DELETE = "delete", _("Delete")
-    EXPORT = "export", _("Export")
+    # Nouns in a table of rights, where a button would say "Edit" or "Delete".
+    VIEW = "view", pgettext_lazy("rights action", "View")
+    CREATE = "create", pgettext_lazy("rights action", "Create")
+    EDIT = "edit", pgettext_lazy("rights action", "Edit")
+    DELETE = "delete", pgettext_lazy("rights action", "Delete")
+    EXPORT = "export", pgettext_lazy("rights action", "Export")
 
 
 class Scope(TextChoices):
     NONE = "none", _("None")
     OWN = "own", _("Own")
-    GROUP = "group", _("Group")
+    GROUP = "group", pgettext_lazy("rights scope", "Group")
     ALL = "all", _("All")
 
 
@@ -142,6 +144,7 @@ def rights_summary(crm_user: CrmUser) -> str:
     if rights == rights_default():
         return str(_("Standard"))
     parts = []
+    nothing = _("none")  # outside the f-string, where makemessages finds it
     for entity in Entity:
         scopes = rights[entity.value]
         granted = [
@@ -149,5 +152,5 @@ def rights_summary(crm_user: CrmUser) -> str:
             for action, scope in scopes.items()
             if scope != Scope.NONE
         ]
-        parts.append(f"{entity.label}: {', '.join(granted) or _('none')}")
+        parts.append(f"{entity.label}: {', '.join(granted) or nothing}")
     return "; ".join(parts)

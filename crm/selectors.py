@@ -73,3 +73,14 @@ def person_name_for_email(*, crm: Crm, email: str) -> str | None:
     if account is not None:
         return account.get_full_name()
     return None
+
+
+def account_language(*, account_id: int) -> str:
+    """The language an Account chose ("" if none, or if it is gone)."""
+    return (
+        get_user_model()
+        .objects.filter(pk=account_id)
+        .values_list("language", flat=True)
+        .first()
+        or ""
+    )

@@ -90,6 +90,8 @@ def user_add(request: HttpRequest) -> HttpResponse:
                 rights=form.cleaned_rights(),
                 created_by=request.crm_user,
                 validate=True,
+                # The invitation speaks the admin's language until the user chooses.
+                language=request.LANGUAGE_CODE,
             )
         except ValidationError as error:
             _add_errors(form, error)

@@ -4,7 +4,11 @@ from celery import shared_task
 
 from crm.models import Crm, CrmUser
 from crm.purge import crm_purge
-from crm.selectors import crm_ids_stuck_provisioning, crm_user_memberships_by_email
+from crm.selectors import (
+    account_language,
+    crm_ids_stuck_provisioning,
+    crm_user_memberships_by_email,
+)
 from crm.services import crm_provision, sso_tokens_delete_stale
 from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
 from crm.services.deletion import bulk_delete_job_run
@@ -42,10 +46,12 @@ def send_crm_ready_email(crm_id: int) -> None:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_memberships_email(email: str) -> None:
+def send_memberships_email(email: str, language: str = "") -> None:
     memberships = list(crm_user_memberships_by_email(email=email))
     if memberships:
-        crm_send_memberships_email(email=email, memberships=memberships)
+        crm_send_memberships_email(
+            email=email, memberships=memberships, language=language
+        )
 
 
 @shared_task
@@ -78,12 +84,15 @@ def send_deletion_email(crm_id: int, kind: str) -> None:
 def purge_crm(crm_id: int) -> None:
     tombstone = crm_purge(crm_id=crm_id)
     if tombstone is not None:
-        send_purged_email.delay(tombstone.name, tombstone.owner_email)
+        send_purged_email.delay(
+            tombstone.name, tombstone.owner_email, tombstone.owner_id
+        )
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_purged_email(name: str, email: str) -> None:
-    crm_send_purged_email(name=name, email=email)
+def send_purged_email(name: str, email: str, owner_id: int | None = None) -> None:
+    language = account_language(account_id=owner_id) if owner_id else ""
+    crm_send_purged_email(name=name, email=email, language=language)
 
 
 @shared_task

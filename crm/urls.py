@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.crm_home, name="home"),
     path("login/", views.crm_login, name="login"),
     path("logout/", views.crm_logout, name="logout"),
+    path("language/", views.crm_set_language, name="set_language"),
     path("profile/", views.crm_profile, name="profile"),
     path("profile/password/", views.crm_profile_password, name="profile_password"),
     path("sso/<str:token>/", views.crm_sso_redeem, name="sso_redeem"),

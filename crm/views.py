@@ -5,11 +5,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from crm.decorators import crm_unavailable_response, crm_view
+from crm.decorators import (
+    crm_language_activate,
+    crm_language_from_view,
+    crm_unavailable_response,
+    crm_view,
+)
 from crm.forms import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
 from crm.models import CrmUser
 from crm.rights import rights_summary
@@ -22,7 +29,7 @@ from crm.services import (
 )
 from crm.services.connection import connection_code_ttl
 from crm.services.invitations import crm_invitation_accept, crm_invitation_get
-from crm.services.users import crm_user_change_own_password
+from crm.services.users import crm_user_change_own_password, crm_user_set_language
 from crm.sessions import (
     crm_session_login,
     crm_session_logout,
@@ -141,6 +148,7 @@ def crm_profile(request: HttpRequest) -> HttpResponse:
     return _render_profile(request, issued_code=issued)
 
 
+@crm_language_from_view
 def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """Enter's landing. Not behind ``crm_view``: the one statement that redeems the
     token also finds the CRM (see ``sso_token_redeem_at``)."""
@@ -150,6 +158,7 @@ def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         request.crm = refusal.crm
         # The page shows whoever is signed in to this CRM in this browser, if anyone.
         request.crm_user = crm_session_user(request, refusal.crm)
+        crm_language_activate(request, request.crm_user)
         return render(
             request,
             "crm/sso_refused.html",
@@ -214,3 +223,23 @@ def crm_invitation(request: HttpRequest, token: str) -> HttpResponse:
         {"crm": request.crm, "form": form, "invited": invitation.crm_user},
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+@crm_view(allow_anonymous=True)
+def crm_set_language(request: HttpRequest) -> HttpResponse:
+    """The CRM header's language switcher: Django's ``set_language`` (the cookie,
+    then back to ``next``), and the choice is remembered for the CRM user signed in
+    here, for this CRM's pages and their emails (not for the portal's Account)."""
+    response = i18n.set_language(request)
+    if response.status_code == 302:
+        # Back to the page of this CRM it was sent from, never out of the CRM.
+        response["Location"] = _safe_next(
+            request, fallback=reverse("crm:home", kwargs={"slug": request.crm.slug})
+        )
+    if request.crm_user is not None:
+        crm_user_set_language(
+            crm_user=request.crm_user,
+            language=request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER),
+        )
+    return response

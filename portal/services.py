@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
@@ -56,5 +57,10 @@ def _crm_unavailable_message(crm: Crm) -> str:
 
 
 def find_my_crms_request(*, email: str) -> None:
-    """Mail ``email`` the CRMs it can sign in to. Says nothing to the requester."""
-    enqueue_after_commit(send_memberships_email, email.strip().lower())
+    """Mail ``email`` the CRMs it can sign in to. Says nothing to the requester.
+
+    The email speaks the language the request was made in: the address belongs to
+    no one person whose choice could be asked."""
+    enqueue_after_commit(
+        send_memberships_email, email.strip().lower(), get_language() or ""
+    )

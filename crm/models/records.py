@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models.pipelines import Pipeline, PipelineStatus
 from crm.models.tenancy import CrmScopedModel
@@ -207,7 +208,7 @@ class CustomField(CrmScopedModel):
         TEXT = "text", _("Text")
         NUMBER = "number", _("Number")
         DATE = "date", _("Date")
-        SELECT = "select", _("Select")
+        SELECT = "select", pgettext_lazy("custom field type", "Select")
         MULTISELECT = "multiselect", _("Multi-select")
 
     entity = models.CharField(_("entity"), max_length=10, choices=Entity.choices)

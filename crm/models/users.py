@@ -68,6 +68,15 @@ class CrmUser(CrmScopedModel):
         blank=True,
         help_text=_("Per entity and action, the scope: none, own, group or all."),
     )
+    # This CRM's pages and this user's emails speak it, whatever the linked
+    # Account chose for the portal; empty until known (the browser's applies).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+    )
     last_login = models.DateTimeField(_("last login"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -112,6 +121,11 @@ class CrmUser(CrmScopedModel):
             f"{self.password}:{self.is_active}",
             algorithm="sha256",
         ).hexdigest()
+
+    @property
+    def email_language(self) -> str:
+        """The language of the emails this CRM user receives."""
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def is_admin(self) -> bool:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from slugify import slugify
 
@@ -156,6 +156,8 @@ def _crm_owner_user_ensure(crm: Crm) -> CrmUser:
         password=owner.password,
         role=CrmUser.Role.OWNER,
         account=owner,
+        # Inside the new CRM the owner first speaks what they chose for the portal.
+        language=owner.language,
     )
 
 
@@ -200,7 +202,10 @@ def crm_provision(*, crm_id: int) -> Crm | None:
     if crm is None or crm.status != Crm.Status.PROVISIONING:
         return crm
     _crm_owner_user_ensure(crm)
-    _crm_defaults_ensure(crm)
+    # The default pipeline and groups are named in the owner's language, whether
+    # the CRM is provisioned in their request or later by a worker.
+    with translation.override(crm.owner.email_language):
+        _crm_defaults_ensure(crm)
     crm.status = Crm.Status.ACTIVE
     crm.save(update_fields=["status", "updated_at"])
     audit_record(crm=crm, action=AuditEvent.Action.CRM_ACTIVATED)
@@ -223,8 +228,10 @@ def crm_send_ready_email(*, crm: Crm) -> None:
         "direct_link": crm_direct_link(crm=crm),
         "portal_link": f"{settings.SITE_URL}/portal/",
     }
-    subject = render_to_string("emails/crm_ready_subject.txt", context).strip()
-    body = render_to_string("emails/crm_ready_body.txt", context)
+    # To the owner's Account, in the language it chose for the portal.
+    with translation.override(crm.owner.email_language):
+        subject = render_to_string("emails/crm_ready_subject.txt", context).strip()
+        body = render_to_string("emails/crm_ready_body.txt", context)
     send_mail(subject, body, None, [crm.owner.email])
 
 
@@ -275,13 +282,19 @@ def crm_direct_link(*, crm: Crm) -> str:
     return f"{settings.SITE_URL}/c/{crm.slug}/"
 
 
-def crm_send_memberships_email(*, email: str, memberships: list[CrmUser]) -> None:
-    """Find my CRMs: the CRMs where ``email`` is a user, with their login links."""
+def crm_send_memberships_email(
+    *, email: str, memberships: list[CrmUser], language: str = ""
+) -> None:
+    """Find my CRMs: the CRMs where ``email`` is a user, with their login links.
+
+    ``language``: the one the request was made in, since an address is not a
+    person (it may be several CRM users, each with a language of their own)."""
     links = [
         {"crm": m.crm, "login_link": f"{crm_direct_link(crm=m.crm)}login/"}
         for m in memberships
     ]
     context = {"email": email, "links": links}
-    subject = render_to_string("emails/find_crms_subject.txt", context).strip()
-    body = render_to_string("emails/find_crms_body.txt", context)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/find_crms_subject.txt", context).strip()
+        body = render_to_string("emails/find_crms_body.txt", context)
     send_mail(subject, body, None, [email])

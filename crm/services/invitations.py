@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_after_commit
@@ -49,8 +49,9 @@ def crm_send_invitation_email(*, crm_user: CrmUser, link: str, inviter: str) -> 
         "link": link,
         "inviter": inviter,
     }
-    subject = render_to_string("emails/invitation_subject.txt", context).strip()
-    body = render_to_string("emails/invitation_body.txt", context)
+    with translation.override(crm_user.email_language):
+        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        body = render_to_string("emails/invitation_body.txt", context)
     send_mail(subject, body, None, [crm_user.email])
 
 

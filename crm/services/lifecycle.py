@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_after_commit
@@ -163,13 +163,19 @@ def crm_send_deletion_email(*, crm: Crm, kind: str) -> None:
         "portal_link": f"{settings.SITE_URL}/portal/",
         "grace_days": settings.CRM_DELETION_GRACE_DAYS,
     }
-    subject = render_to_string(f"emails/deletion_{kind}_subject.txt", context).strip()
-    body = render_to_string(f"emails/deletion_{kind}_body.txt", context)
+    # To the owner's Account, in the language it chose for the portal.
+    with translation.override(crm.owner.email_language):
+        subject = render_to_string(
+            f"emails/deletion_{kind}_subject.txt", context
+        ).strip()
+        body = render_to_string(f"emails/deletion_{kind}_body.txt", context)
     send_mail(subject, body, None, [crm.owner.email])
 
 
-def crm_send_purged_email(*, name: str, email: str) -> None:
+def crm_send_purged_email(*, name: str, email: str, language: str = "") -> None:
+    """``language``: the owner's Account's, read before its CRM was gone."""
     context = {"name": name}
-    subject = render_to_string("emails/deletion_done_subject.txt", context).strip()
-    body = render_to_string("emails/deletion_done_body.txt", context)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/deletion_done_subject.txt", context).strip()
+        body = render_to_string("emails/deletion_done_body.txt", context)
     send_mail(subject, body, None, [email])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -66,9 +67,12 @@ def crm_user_create(
     rights: dict | None = None,
     created_by: CrmUser | None = None,
     validate: bool = False,
+    language: str = "",
 ) -> CrmUser:
     """Add a user to ``crm``, taking a seat. ``password=None`` leaves it unusable
-    (an invitation sets it). ``validate`` runs the password validators."""
+    (an invitation sets it). ``validate`` runs the password validators.
+    ``language``: what the user's emails (the invitation first) speak until they
+    choose for themselves."""
     email = email.strip().lower()
     if role not in ASSIGNABLE_ROLES and not (role == CrmUser.Role.OWNER and account):
         raise ValidationError({"role": _("Choose administrator or user.")})
@@ -81,6 +85,7 @@ def crm_user_create(
         account=account,
         group=_group_of(crm, group_id),
         rights=rights_clean(rights),
+        language=language if language in dict(settings.LANGUAGES) else "",
     )
     if password is not None and validate:
         try:
@@ -108,6 +113,15 @@ def crm_user_create(
         actor_crm_user=created_by,
         details={"crm_user_id": crm_user.pk, "email": email, "role": role},
     )
+    return crm_user
+
+
+def crm_user_set_language(*, crm_user: CrmUser, language: str | None) -> CrmUser:
+    """Remember the language this CRM user's pages and emails speak in this CRM."""
+    if language in dict(settings.LANGUAGES) and language != crm_user.language:
+        crm_user.language = language
+        # No updated_at: choosing a language changes nothing an admin looks after.
+        CrmUser.objects.filter(pk=crm_user.pk).update(language=language)
     return crm_user
 
 

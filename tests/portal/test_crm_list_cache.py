@@ -168,8 +168,9 @@ def test_one_csrf_token_however_many_crms(client, owner):
         OwnerCrmUserFactory(crm=CrmFactory(owner=owner))
     client.force_login(owner)
     html = page(client)
-    # The sign-out form and the one form every row's Enter button submits.
-    assert html.count('name="csrfmiddlewaretoken"') == 2
+    # The sign-out form, the language switcher and the one form every row's Enter
+    # button submits.
+    assert html.count('name="csrfmiddlewaretoken"') == 3
     assert '<form id="enter-form" method="post" hidden>' in html
     assert html.count('form="enter-form"') == 5
 
