@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 NODE_TOOLS := node_modules/.installed
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup lint format bench screenshots clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ test: setup $(NODE_TOOLS)
 lint:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The README's screenshots: the main journey in Ukrainian and Russian, as a phone
+# shows it, taken by the browser test run.
+screenshots: setup $(NODE_TOOLS)
+	$(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_journey_languages.py
+	mkdir -p docs/screenshots
+	cp var/screenshots/uk-*.png var/screenshots/ru-*.png docs/screenshots/
 
 bench: setup
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,0 +1,147 @@
+"""The main journey in Ukrainian and in Russian, on a phone-sized screen: sign up,
+create a CRM, Enter it, add a user, schedule the deletion and cancel it. Every page
+shows the language's own text (looked up in its catalogue, and required to differ
+from the English) and none scrolls sideways. Screenshots for the README are left in
+``var/screenshots/``."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from crm.models import Crm, CrmUser
+
+from .conftest import DEFAULT_TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 812}
+PASSWORD = "plum-orchard-ladder-42"
+SETTLE_MS = 5_000  # the htmx row polls every second while a CRM is being created
+BROWSER_LOCALES = {"uk": "uk-UA", "ru": "ru-RU"}
+
+
+@pytest.fixture(params=["uk", "ru"])
+def language(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def phone_tab(chromium_browser: Browser, live_server, language: str) -> Iterator[Page]:
+    """A phone-sized tab of a browser whose person reads ``language``."""
+    context: BrowserContext = chromium_browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        locale=BROWSER_LOCALES[language],
+    )
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def text_in(language: str, english: str, context: str | None = None) -> str:
+    """``english`` (in ``context``, if given) as the catalogue of ``language`` has
+    it; a missing translation fails the test instead of passing it in English."""
+    with translation.override(language):
+        translated = pgettext(context, english) if context else gettext(english)
+    assert translated != english, f"no {language} translation of {english!r}"
+    return translated
+
+
+def fits_the_screen(page: Page) -> None:
+    # Measured once the page and its stylesheet have loaded, not mid-navigation.
+    page.wait_for_load_state("load")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - window.innerWidth"
+    )
+    if overflow > 0:
+        culprits = page.evaluate(
+            """() => {
+                const wide = (e) => e.getBoundingClientRect().right > innerWidth;
+                return [...document.querySelectorAll("body *")]
+                    .filter((e) => wide(e) && !wide(e.parentElement))
+                    .slice(0, 5)
+                    .map((e) => e.outerHTML.slice(0, 120));
+            }"""
+        )
+        pytest.fail(
+            f"{page.url} is {overflow}px wider than a 375 px screen: {culprits}"
+        )
+
+
+def test_main_journey_in_the_language_of_the_browser(
+    phone_tab: Page, language: str, screenshot_dir
+):
+    page = phone_tab
+    t = lambda english: text_in(language, english)  # noqa: E731
+    email = f"owner-{language}@shop.example"
+
+    # Sign up: the Account and its first CRM.
+    page.goto("/accounts/signup/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    fits_the_screen(page)
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=crm_name]").fill("Kyiv Flowers")
+    page.locator("input[name=password1]").fill(PASSWORD)
+    page.locator("input[name=password2]").fill(PASSWORD)
+    page.get_by_role("button", name=t("Create account and CRM")).click()
+    expect(page.get_by_role("heading", name=t("My CRMs"))).to_be_visible()
+    fits_the_screen(page)
+
+    # Create a second CRM and watch it become ready.
+    page.get_by_role("link", name=t("Create new CRM")).click()
+    fits_the_screen(page)
+    page.locator("input[name=name]").fill("Lviv Branch")
+    page.get_by_role("button", name=t("Create CRM")).click()
+    branch = Crm.objects.get(owner__email=email, name="Lviv Branch")
+    row = page.locator(f"tr#crm-{branch.pk}")
+    expect(row).to_have_attribute("data-status", "active", timeout=SETTLE_MS)
+    expect(row).to_contain_text(t("Active"))
+    fits_the_screen(page)
+    page.screenshot(path=screenshot_dir / f"{language}-portal-list.png", full_page=True)
+
+    # Enter it, then add a user in Settings → Users.
+    row.get_by_role("button", name=t("Enter")).click()
+    expect(page).to_have_url(re.compile(rf"/c/{branch.slug}/$"))
+    fits_the_screen(page)
+    page.get_by_role("link", name=t("Settings")).click()
+    expect(page.get_by_role("heading", name=t("Users"), exact=True)).to_be_visible()
+    page.get_by_role("link", name=t("Add user")).click()
+    fits_the_screen(page)
+    person_name = text_in(language, "Name", context="person")
+    page.get_by_label(person_name, exact=True).fill("Taras Shevchenko")
+    page.locator("input[name=email]").fill(f"taras-{language}@shop.example")
+    page.get_by_role("button", name=t("Add user")).click()
+    expect(page.locator("main")).to_contain_text("Taras Shevchenko")
+    assert CrmUser.objects.filter(crm=branch, name="Taras Shevchenko").exists()
+    fits_the_screen(page)
+    page.screenshot(path=screenshot_dir / f"{language}-crm-users.png", full_page=True)
+
+    # Back to the portal: schedule the deletion, see it, cancel it.
+    page.get_by_role("link", name=t("All my CRMs")).click()
+    row = page.locator(f"tr#crm-{branch.pk}")
+    row.get_by_role("link", name=t("Delete")).click()
+    fits_the_screen(page)
+    page.get_by_label(t("CRM name")).fill("Lviv Branch")
+    page.get_by_label(t("Your password")).fill(PASSWORD)
+    page.get_by_role("button", name=t("Schedule deletion")).click()
+    scheduled = page.locator("#scheduled-for-deletion")
+    expect(scheduled).to_contain_text(t("CRMs scheduled for deletion"))
+    expect(scheduled.locator(f"tr#crm-{branch.pk}")).to_be_visible()
+    branch.refresh_from_db()
+    assert branch.status == Crm.Status.PENDING_DELETION
+    fits_the_screen(page)
+    page.screenshot(
+        path=screenshot_dir / f"{language}-deletion-scheduled.png", full_page=True
+    )
+
+    scheduled.get_by_role("button", name=t("Cancel deletion")).click()
+    row = page.locator(f"tr#crm-{branch.pk}")
+    expect(row).to_have_attribute("data-status", "active")
+    expect(row.get_by_role("button", name=t("Enter"))).to_be_visible()
+    branch.refresh_from_db()
+    assert branch.status == Crm.Status.ACTIVE
+    fits_the_screen(page)
