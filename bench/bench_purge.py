@@ -16,8 +16,9 @@ load is measured with no purge, then for as long as a purge runs, then with no p
 again; the rate with no purge is the mean of before and after.
 
 Run: .venv/bin/python bench/bench_purge.py  (7 to 11 minutes on 2 shared cores)
-(BENCH_SCALE=0.1 seeds a tenth of the rows; BENCH_CHUNK_SIZE overrides
-settings.CRM_PURGE_CHUNK_SIZE; BENCH_CASCADE_TIMEOUT (300 s) bounds the Django
+(BENCH_SCALE=0.1 seeds a tenth of the rows; the purge's chunk policy comes from
+the CRM_PURGE_CHUNK_* settings, which the environment overrides;
+BENCH_CASCADE_TIMEOUT (300 s) bounds the Django
 cascade, which then counts as at least that long; BENCH_WORKERS, BENCH_CLIENTS,
 BENCH_LOAD_DURATION and BENCH_LOAD_LIMIT change the load.)
 """
@@ -55,7 +56,6 @@ SMALL = {
     "notes": 10_000,
     "links": 5_000,
 }
-CHUNK_SIZE = os.environ.get("BENCH_CHUNK_SIZE")
 CASCADE_TIMEOUT = float(os.environ.get("BENCH_CASCADE_TIMEOUT", "300"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
@@ -303,15 +303,14 @@ def worker_main(mode: str, crm_id: int, other_id: int) -> int:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.db import connection, transaction
     from django.utils import timezone
 
     import crm.purge as purge_module
     from crm.models import Crm, CrmTombstone
-    from crm.purge import PURGE_ORDER, crm_purge
+    from crm.purge import PURGE_ORDER, ChunkPolicy, crm_purge
 
-    chunk_size = int(CHUNK_SIZE or settings.CRM_PURGE_CHUNK_SIZE)
+    policy = ChunkPolicy()
     connection.ensure_connection()
     if mode == "purge":
         # The claim, as crm_claim_due_purges makes it (not timed).
@@ -354,7 +353,7 @@ def worker_main(mode: str, crm_id: int, other_id: int) -> int:
                 cursor.execute(f"DELETE FROM {table} WHERE crm_id = %s", [crm_id])
             cursor.execute("DELETE FROM crm_crm WHERE id = %s", [crm_id])
     elif mode == "purge":
-        tombstone = crm_purge(crm_id=crm_id, chunk_size=chunk_size, on_chunk=on_chunk)
+        tombstone = crm_purge(crm_id=crm_id, policy=policy, on_chunk=on_chunk)
         assert tombstone is not None, "crm_purge returned no tombstone"
     elif mode == "cascade":
         Crm.objects.get(pk=crm_id).delete()
@@ -379,7 +378,7 @@ def worker_main(mode: str, crm_id: int, other_id: int) -> int:
         "rss_before_kb": rss_before,
         "rss_peak_kb": peak_kb,
         "hwm_reset": hwm_reset,
-        "chunk_size": chunk_size,
+        "policy": policy_note(policy),
         "chunks": chunks,
         "bury_seconds": bury[0] if bury else None,
         "wal": wal,
@@ -552,27 +551,35 @@ def verify(result: dict, other_before: dict, tombstone: bool) -> list[str]:
     return problems
 
 
-def chunk_report(chunks: list, chunk_size: int) -> list[str]:
-    """Per table: chunks, rows, time, and the first and the last full chunk (a
-    chunk that gets slower as the table empties shows there)."""
+def policy_note(policy) -> str:
+    return (
+        f"chunks aim at {policy.seconds * 1000:.0f} ms, {policy.smallest:,}.."
+        f"{policy.largest:,} rows, a table's first {policy.first:,} rows / (1 + "
+        "foreign keys pointing at it)"
+    )
+
+
+def chunk_report(chunks: list) -> list[str]:
+    """Per table: chunks, rows, time, the smallest and largest chunk in rows, and
+    the longest chunk's time."""
     per_table: dict[str, list] = {}
     for table, rows, seconds in chunks:
-        entry = per_table.setdefault(table, [0, 0, 0.0, 0.0, seconds, None])
+        entry = per_table.setdefault(table, [0, 0, 0.0, 0.0, rows, rows])
         entry[0] += 1
         entry[1] += rows
         entry[2] += seconds
         entry[3] = max(entry[3], seconds)
-        if entry[0] == 1 or rows == chunk_size:
-            entry[5] = seconds
+        entry[4] = min(entry[4], rows)
+        entry[5] = max(entry[5], rows)
     lines = [
         f"  {'table':<24} {'chunks':>6} {'rows':>9} {'total s':>8} "
-        f"{'mean ms':>8} {'first ms':>8} {'last ms':>8} {'max ms':>7}"
+        f"{'mean ms':>8} {'max ms':>7} {'rows/chunk':>13}"
     ]
-    for table, (count, rows, total, longest, first, last) in per_table.items():
+    for table, (count, rows, total, longest, fewest, most) in per_table.items():
         lines.append(
             f"  {table:<24} {count:>6} {rows:>9,} {total:>8.2f} "
-            f"{total / count * 1000:>8.1f} {first * 1000:>8.1f} "
-            f"{last * 1000:>8.1f} {longest * 1000:>7.1f}"
+            f"{total / count * 1000:>8.1f} {longest * 1000:>7.1f} "
+            f"{f'{fewest:,}..{most:,}':>13}"
         )
     return lines
 
@@ -690,11 +697,11 @@ def run_variants(bench, copies, workers, other_before, cookies, path) -> list[st
     best = min(purges, key=lambda r: r["seconds"])
     purge_s = best["seconds"]
     print(
-        f"crm_purge, chunk_size={best['chunk_size']}, fastest of {ROUNDS} "
+        f"crm_purge ({best['policy']}), fastest of {ROUNDS} "
         f"({len(best['chunks'])} chunk transactions, then the tombstone's "
         f"{best['bury_seconds'] * 1000:.0f} ms):"
     )
-    print("\n".join(chunk_report(best["chunks"], best["chunk_size"])))
+    print("\n".join(chunk_report(best["chunks"])))
 
     raw_ratio = purge_s / raw_s
     ok = raw_ratio <= TARGET_RAW_RATIO

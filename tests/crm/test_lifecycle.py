@@ -10,7 +10,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from crm.models import Crm, CrmTombstone, CrmUser
-from crm.purge import PURGE_ORDER, crm_purge
+from crm.purge import PURGE_ORDER, ChunkPolicy, crm_purge
 from crm.services import crm_slug_generate
 from crm.services.lifecycle import (
     crm_cancel_deletion,
@@ -120,7 +120,7 @@ def test_purge_removes_every_row_and_leaves_the_other_crm_alone(crm_a, crm_b):
     make_due(crm_a)
     crm_claim_due_purges()
 
-    tombstone = crm_purge(crm_id=crm_a.pk, chunk_size=2)
+    tombstone = crm_purge(crm_id=crm_a.pk, policy=ChunkPolicy(first=2, largest=2))
 
     assert set(census(crm_a.pk).values()) == {0}
     assert census(crm_b.pk) == other_before
@@ -184,3 +184,74 @@ def test_cancel_and_claim_racing_have_exactly_one_winner(crm_a, monkeypatch):
         )
     assert len(outcomes) == 10
     assert len(sent) == outcomes.count("claim")
+
+
+def test_a_tables_first_chunk_is_smaller_the_more_keys_point_at_it():
+    from crm.models import Contact, Note
+
+    policy = ChunkPolicy(first=2000, smallest=100, largest=20000, seconds=0.1)
+    # A note is a leaf; a contact is checked against notes, contact-company and
+    # deal-contact links at every commit.
+    assert policy.first_size(Note) == 2000
+    assert policy.first_size(Contact) == 500
+    assert ChunkPolicy(first=50, smallest=100, largest=50).first_size(Note) == 50
+
+
+def test_chunks_aim_at_their_time_within_bounds():
+    policy = ChunkPolicy(first=2000, smallest=100, largest=20000, seconds=0.1)
+    # Quick chunks grow, at most doubling, up to the largest.
+    assert policy.next_size(2000, 0.01) == 4000
+    assert policy.next_size(2000, 0.08) == 2500
+    assert policy.next_size(16000, 0.01) == 20000
+    # A slow chunk is followed by one sized for the aim at once, never below the
+    # smallest.
+    assert policy.next_size(4000, 0.4) == 1000
+    assert policy.next_size(400, 10.0) == 100
+    assert policy.next_size(2000, 0.0) == 4000
+    # Bounds that cross mean a fixed size.
+    fixed = ChunkPolicy(first=50, smallest=100, largest=50, seconds=0.1)
+    assert fixed.next_size(50, 0.001) == fixed.next_size(50, 5.0) == 50
+
+
+def test_purge_sizes_each_chunk_by_the_time_of_the_one_before(crm_a, monkeypatch):
+    from crm import purge
+    from crm.models import Contact
+
+    owner = CrmUser.objects.get(crm=crm_a, role="owner")
+    Contact.objects.bulk_create(
+        Contact(crm=crm_a, responsible=owner, name=f"C{n}") for n in range(400)
+    )
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+    # Every chunk "takes" 0.1 s while aiming at 0.05 s: each is half the last.
+    clock = iter(n * 0.1 for n in range(10_000))
+    monkeypatch.setattr(purge.time, "perf_counter", lambda: next(clock))
+    chunks = []
+    policy = ChunkPolicy(first=640, smallest=10, largest=1000, seconds=0.05)
+
+    crm_purge(
+        crm_id=crm_a.pk,
+        policy=policy,
+        on_chunk=lambda model, rows, seconds: chunks.append((model, rows)),
+    )
+
+    contact_chunks = [rows for model, rows in chunks if model is Contact]
+    # 640 / (1 + 3 keys) = 160 first, then halving down to the smallest; the
+    # chunk that finds fewer rows than it asked for is the table's last.
+    assert contact_chunks == [160, 80, 40, 20] + [10] * 10 + [0]
+    assert not Contact.objects.filter(crm_id=crm_a.pk).exists()
+
+
+def test_bury_refuses_while_rows_are_left_and_buries_nothing(crm_a):
+    from crm.models import Contact
+    from crm.purge import PurgeIncomplete, _crm_bury
+
+    Contact.objects.filter(crm=crm_a).delete()
+    owner = CrmUser.objects.get(crm=crm_a, role="owner")
+    Contact.objects.create(crm=crm_a, responsible=owner, name="Written late")
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+
+    with pytest.raises(PurgeIncomplete, match="crm_"):
+        _crm_bury(crm_a.pk)
+
+    assert Crm.objects.get(pk=crm_a.pk).status == Crm.Status.PURGING
+    assert not CrmTombstone.objects.filter(crm_id=crm_a.pk).exists()
