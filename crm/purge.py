@@ -119,12 +119,13 @@ class ChunkPolicy:
 # - A chunk lost in a crash is redone by the rerun that the watchdog sends, so it
 #   need not wait for its WAL to reach the disk; the tombstone's transaction, the
 #   one that counts, still does (and flushes everything before it).
-# - Its rows are found by walking the table's crm_id index. The statistics lag a
-#   mass delete (nothing analyses a table while it empties), so the planner would
-#   go on scanning the heap from its start, through every row deleted so far, or
-#   read the CRM's whole index into a bitmap for a few thousand rows. The walk also
-#   marks the entries of the rows deleted by earlier chunks as dead, so the next
-#   walk, and the foreign key check when the CRM's row goes, skip them.
+# - Its rows are found by walking the table's crm_id index (_chunk_statement).
+#   The statistics lag a mass delete (nothing analyses a table while it empties),
+#   so the planner would go on scanning the heap from its start, through every row
+#   deleted so far, or read the CRM's whole index into a bitmap for a few thousand
+#   rows. The walk also marks the entries of the rows deleted by earlier chunks as
+#   dead, so the next walk, and the foreign key check when the CRM's row goes,
+#   skip them.
 CHUNK_SETTINGS = (
     "SET LOCAL synchronous_commit = off; "
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
@@ -144,17 +145,34 @@ def _delete_chunk(model: type[Model], crm_id: int, chunk_size: int) -> int:
         )
         if not still_purging:
             raise PurgeStopped
-        # On PostgreSQL, = ANY(ARRAY(…)) makes the chosen ids an InitPlan, so the
-        # DELETE is one primary-key probe per row; ``IN (SELECT … LIMIT)`` is
-        # planned as a semi join that scans the whole table in every chunk.
-        # Table names come from _meta, values are parameters.
-        chosen = f"SELECT id FROM {table} WHERE crm_id = %s LIMIT %s"  # noqa: S608
-        if postgresql:
-            statement = f"DELETE FROM {table} WHERE id = ANY(ARRAY({chosen}))"  # noqa: S608
-        else:
-            statement = f"DELETE FROM {table} WHERE id IN ({chosen})"  # noqa: S608
-        cursor.execute(statement, [crm_id, chunk_size])
+        cursor.execute(*_chunk_statement(table, crm_id, chunk_size, postgresql))
         return cursor.rowcount
+
+
+def _chunk_statement(
+    table: str, crm_id: int, chunk_size: int, postgresql: bool
+) -> tuple[str, list]:
+    """The DELETE of one chunk (table names come from _meta, values are parameters).
+
+    On PostgreSQL the rows are chosen by their physical address (ctid) on the walk
+    of the crm_id index, inside ``= ANY(ARRAY(…))`` so the choice is an InitPlan
+    run once: the DELETE then goes straight to each row, with no second index
+    descent per row as a delete by primary key needs, and never as
+    ``IN (SELECT … LIMIT)``, which is planned as a semi join that scans the whole
+    table in every chunk. ``crm_id`` is checked again on the row itself, so only
+    this CRM's rows can ever go; a row updated meanwhile has a new address and is
+    simply left for the next chunk."""
+    if postgresql:
+        return (
+            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("  # noqa: S608
+            f"SELECT ctid FROM {table} WHERE crm_id = %s LIMIT %s)) AND crm_id = %s",
+            [crm_id, chunk_size, crm_id],
+        )
+    return (
+        f"DELETE FROM {table} WHERE id IN ("  # noqa: S608
+        f"SELECT id FROM {table} WHERE crm_id = %s LIMIT %s)",
+        [crm_id, chunk_size],
+    )
 
 
 def crm_purge(

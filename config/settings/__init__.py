@@ -232,7 +232,7 @@ CRM_DELETION_GRACE_DAYS = env.int("CRM_DELETION_GRACE_DAYS", default=7)
 CRM_PURGE_CHUNK_SIZE = env.int("CRM_PURGE_CHUNK_SIZE", default=2000)
 CRM_PURGE_CHUNK_MIN_SIZE = env.int("CRM_PURGE_CHUNK_MIN_SIZE", default=100)
 CRM_PURGE_CHUNK_MAX_SIZE = env.int("CRM_PURGE_CHUNK_MAX_SIZE", default=20000)
-CRM_PURGE_CHUNK_SECONDS = env.float("CRM_PURGE_CHUNK_SECONDS", default=0.1)
+CRM_PURGE_CHUNK_SECONDS = env.float("CRM_PURGE_CHUNK_SECONDS", default=0.05)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
