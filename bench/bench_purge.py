@@ -33,7 +33,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from _common import PG_ADMIN_DSN, PG_URL_BASE, Bench, account_create, header
+from _common import (
+    PG_ADMIN_DSN,
+    PG_URL_BASE,
+    Bench,
+    account_create,
+    header,
+    median,
+)
 
 TARGET_RAW_RATIO = 1.25
 TARGET_TRANSACTION_MS = 250.0
@@ -258,6 +265,10 @@ def wal_stats() -> list[int]:
         return [int(v) for v in cursor.fetchone()]
 
 
+def load_note(result: dict) -> str:
+    return " ".join(f"{value:.2f}" for value in result["load"])
+
+
 def wal_note(result: dict) -> str:
     records, fpi, size, syncs = result["wal"]
     return (
@@ -373,6 +384,8 @@ def worker_main(mode: str, crm_id: int, other_id: int) -> int:
     result = {
         "mode": mode,
         "seconds": seconds,
+        # The machine is shared: its load (1, 5, 15 min) when this variant ended.
+        "load": [round(value, 2) for value in os.getloadavg()],
         "wall_started": wall_started,
         "wall_ended": wall_ended,
         "rss_before_kb": rss_before,
@@ -692,7 +705,10 @@ def run_variants(bench, copies, workers, other_before, cookies, path) -> list[st
             f"{TARGET_TRANSACTION_MS:.0f} ms)",
             flush=True,
         )
-        print(f"  raw SQL: {wal_note(raw)}\n  purge: {wal_note(purge)}")
+        print(
+            f"  raw SQL: {wal_note(raw)}; load {load_note(raw)}\n"
+            f"  purge: {wal_note(purge)}; load {load_note(purge)}"
+        )
     raw_s = min(r["seconds"] for r in raws)
     best = min(purges, key=lambda r: r["seconds"])
     purge_s = best["seconds"]
@@ -761,11 +777,17 @@ def run_variants(bench, copies, workers, other_before, cookies, path) -> list[st
             f"{mb(cascade['rss_peak_kb'] - cascade['rss_before_kb']):,.0f} MB"
         )
         bound = "="
-    cascade_ratio = purge_s / cascade_seconds
+    # The cascade runs once, so it is set against the purge's median round, not
+    # the purge's best one: picking the best of several against a single run
+    # would flatter the purge.
+    purge_median = median([p["seconds"] for p in purges])
+    cascade_ratio = purge_median / cascade_seconds
     ok = cascade_ratio <= TARGET_CASCADE_RATIO
     print(
-        f"purge / crm.delete() {bound} {purge_s:.2f} / {cascade_seconds:.2f}"
-        f" = {cascade_ratio:.3f} (target <= {TARGET_CASCADE_RATIO}): {verdict(ok)}"
+        f"purge / crm.delete() {bound} {purge_median:.2f} / {cascade_seconds:.2f}"
+        f" = {cascade_ratio:.3f} (the purge's median of {ROUNDS}, the cascade's "
+        f"only run, load {load_note(cascade) if cascade else '?'}; target <= "
+        f"{TARGET_CASCADE_RATIO}): {verdict(ok)}"
     )
     if not ok:
         failures.append(f"purge / crm.delete() {cascade_ratio:.3f}")
@@ -917,7 +939,7 @@ def run_under_load(bench, copies, workers, other_before, cookies, path) -> list[
             f"transaction {max(times) * 1000:.0f} ms, "
             f"{sum(t > TARGET_TRANSACTION_MS / 1000 for t in times)} of "
             f"{len(times)} over {TARGET_TRANSACTION_MS:.0f} ms (for information: "
-            "2 cores shared with the server and the load)"
+            f"2 cores shared with the server and the load; load {load_note(result)})"
         )
         after = run_load(
             "no purge", server.host, server.port, setup, clients=CLIENTS,
