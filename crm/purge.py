@@ -9,11 +9,12 @@ CRM-owned model is missing here or out of order."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -115,64 +116,98 @@ class ChunkPolicy:
         return self._bounded(min(size * 2, size * self.seconds / seconds))
 
 
-# Each chunk's transaction:
-# - A chunk lost in a crash is redone by the rerun that the watchdog sends, so it
-#   need not wait for its WAL to reach the disk; the tombstone's transaction, the
-#   one that counts, still does (and flushes everything before it).
-# - Its rows are found by walking the table's crm_id index (_chunk_statement).
-#   The statistics lag a mass delete (nothing analyses a table while it empties),
-#   so the planner would go on scanning the heap from its start, through every row
-#   deleted so far, or read the CRM's whole index into a bitmap for a few thousand
-#   rows. The walk also marks the entries of the rows deleted by earlier chunks as
-#   dead, so the next walk, and the foreign key check when the CRM's row goes,
-#   skip them.
-CHUNK_SETTINGS = (
-    "SET LOCAL synchronous_commit = off; "
-    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
+# While a purge runs, its connection (PostgreSQL only):
+# - Does not wait for a chunk's WAL to reach the disk. A chunk lost in a crash is
+#   redone by the rerun that the watchdog sends; the tombstone's transaction, the
+#   one that counts, still waits (and so flushes everything before it).
+# - Finds rows by walking the tables' crm_id indexes. The statistics lag a mass
+#   delete (nothing analyses a table while it empties), so the planner would go on
+#   scanning the heap from its start, through every row deleted so far, or read
+#   the CRM's whole index into a bitmap for a few thousand rows. The walk also
+#   marks the entries of rows deleted by earlier chunks as dead, so the next walk,
+#   and the foreign key checks when the CRM's row goes, skip them.
+PURGE_SESSION_SETTINGS = ("synchronous_commit", "enable_seqscan", "enable_bitmapscan")
+
+
+@contextmanager
+def _purge_session() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " ".join(f"SET {name} = off;" for name in PURGE_SESSION_SETTINGS)
+        )
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    " ".join(f"RESET {name};" for name in PURGE_SESSION_SETTINGS)
+                )
+        except DatabaseError:
+            # A broken connection is not reused; a new one starts with defaults.
+            connection.close()
+
+
+# One chunk on PostgreSQL is this one statement, a transaction of its own in a
+# single round trip (a busy machine is slow to wake each side of every round trip):
+# - ``live`` re-checks that the CRM is still being purged, beats the heart and
+#   holds the CRM's row lock until the chunk commits; the DELETE only touches rows
+#   of a CRM that ``live`` found.
+# - Rows are chosen by their physical address (ctid) on the crm_id index walk, in
+#   ``= ANY(ARRAY(…))`` so the choice is an InitPlan run once: the DELETE goes
+#   straight to each row, with no second index descent per row as a delete by
+#   primary key needs, and never as ``IN (SELECT … LIMIT)``, which is planned as a
+#   semi join that scans the whole table in every chunk. ``crm_id`` is checked
+#   again on the row itself, so only this CRM's rows can ever go; a row updated
+#   meanwhile has a new address and is left for the next chunk.
+CHUNK_STATEMENT = """
+WITH live AS (
+    UPDATE {crm_table} SET purge_heartbeat_at = %s
+    WHERE id = %s AND status = %s RETURNING id
+), gone AS (
+    DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM {table} WHERE crm_id = %s LIMIT %s
+    )) AND crm_id = (SELECT id FROM live)
+    RETURNING 1
 )
+SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM gone)
+"""
 
 
 def _delete_chunk(model: type[Model], crm_id: int, chunk_size: int) -> int:
     """One short transaction: make sure the CRM is still being purged, delete up to
     ``chunk_size`` of its rows of ``model``, and beat the heart."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    postgresql = connection.vendor == "postgresql"
-    with transaction.atomic(), connection.cursor() as cursor:
-        if postgresql:
-            cursor.execute(CHUNK_SETTINGS)
-        still_purging = Crm.objects.filter(pk=crm_id, status=Crm.Status.PURGING).update(
-            purge_heartbeat_at=timezone.now()
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        statement = CHUNK_STATEMENT.format(
+            crm_table=quote(Crm._meta.db_table), table=table
         )
-        if not still_purging:
-            raise PurgeStopped
-        cursor.execute(*_chunk_statement(table, crm_id, chunk_size, postgresql))
-        return cursor.rowcount
-
-
-def _chunk_statement(
-    table: str, crm_id: int, chunk_size: int, postgresql: bool
-) -> tuple[str, list]:
-    """The DELETE of one chunk (table names come from _meta, values are parameters).
-
-    On PostgreSQL the rows are chosen by their physical address (ctid) on the walk
-    of the crm_id index, inside ``= ANY(ARRAY(…))`` so the choice is an InitPlan
-    run once: the DELETE then goes straight to each row, with no second index
-    descent per row as a delete by primary key needs, and never as
-    ``IN (SELECT … LIMIT)``, which is planned as a semi join that scans the whole
-    table in every chunk. ``crm_id`` is checked again on the row itself, so only
-    this CRM's rows can ever go; a row updated meanwhile has a new address and is
-    simply left for the next chunk."""
-    if postgresql:
-        return (
-            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("  # noqa: S608
-            f"SELECT ctid FROM {table} WHERE crm_id = %s LIMIT %s)) AND crm_id = %s",
-            [crm_id, chunk_size, crm_id],
-        )
-    return (
-        f"DELETE FROM {table} WHERE id IN ("  # noqa: S608
-        f"SELECT id FROM {table} WHERE crm_id = %s LIMIT %s)",
-        [crm_id, chunk_size],
-    )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                statement,
+                [timezone.now(), crm_id, Crm.Status.PURGING, crm_id, chunk_size],
+            )
+            still_purging, deleted = cursor.fetchone()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            still_purging = Crm.objects.filter(
+                pk=crm_id, status=Crm.Status.PURGING
+            ).update(purge_heartbeat_at=timezone.now())
+            deleted = 0
+            if still_purging:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE id IN ("  # noqa: S608 - names from _meta
+                    f"SELECT id FROM {table} WHERE crm_id = %s LIMIT %s)",
+                    [crm_id, chunk_size],
+                )
+                deleted = cursor.rowcount
+    if not still_purging:
+        raise PurgeStopped
+    return deleted
 
 
 def crm_purge(
@@ -188,22 +223,29 @@ def crm_purge(
     ``on_chunk(model, rows, seconds)`` is told about every chunk (benchmarks)."""
     policy = policy or ChunkPolicy()
     _export_files_delete(crm_id)
-    try:
-        for model in PURGE_ORDER:
-            size = policy.first_size(model)
-            while True:
-                started = time.perf_counter()
-                deleted = _delete_chunk(model, crm_id, size)
-                took = time.perf_counter() - started
-                if on_chunk is not None:
-                    on_chunk(model, deleted, took)
-                if deleted < size:
-                    break
-                size = policy.next_size(size, took)
-    except PurgeStopped:
-        # Cancelled before the claim (nothing was touched), or already buried.
-        return CrmTombstone.objects.filter(crm_id=crm_id).first()
-    return _crm_bury(crm_id)
+    with _purge_session():
+        try:
+            for model in PURGE_ORDER:
+                _table_purge(model, crm_id, policy, on_chunk)
+        except PurgeStopped:
+            # Cancelled before the claim (nothing was touched), or already buried.
+            return CrmTombstone.objects.filter(crm_id=crm_id).first()
+        return _crm_bury(crm_id)
+
+
+def _table_purge(
+    model: type[Model], crm_id: int, policy: ChunkPolicy, on_chunk: OnChunk | None
+) -> None:
+    size = policy.first_size(model)
+    while True:
+        started = time.perf_counter()
+        deleted = _delete_chunk(model, crm_id, size)
+        took = time.perf_counter() - started
+        if on_chunk is not None:
+            on_chunk(model, deleted, took)
+        if deleted < size:
+            return
+        size = policy.next_size(size, took)
 
 
 def _export_files_delete(crm_id: int) -> None:
@@ -258,6 +300,8 @@ def _crm_bury(crm_id: int) -> CrmTombstone | None:
         # them yet), so left alone the planner would check with a scan of the whole
         # table; the crm_id index answers at once.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        # The tombstone is what the owner is told about: it waits for the disk.
+        cursor.execute("SET LOCAL synchronous_commit = on")
         cursor.execute(f"DELETE FROM {table} WHERE id = %s", [crm.pk])  # noqa: S608
         try:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
