@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from crm.models import Crm, CrmTombstone, CrmUser
@@ -255,3 +255,53 @@ def test_bury_refuses_while_rows_are_left_and_buries_nothing(crm_a):
 
     assert Crm.objects.get(pk=crm_a.pk).status == Crm.Status.PURGING
     assert not CrmTombstone.objects.filter(crm_id=crm_a.pk).exists()
+
+
+def test_a_crm_that_leaves_purging_mid_way_loses_no_further_row(crm_a):
+    from crm.models import Contact
+
+    owner = CrmUser.objects.get(crm=crm_a, role="owner")
+    Contact.objects.bulk_create(
+        Contact(crm=crm_a, responsible=owner, name=f"C{n}") for n in range(50)
+    )
+    before = Contact.objects.filter(crm=crm_a).count()
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+
+    def on_chunk(model, rows, seconds):
+        if model is Contact and rows:
+            # Whatever moved it (nothing should), the next chunk must notice.
+            Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.ACTIVE)
+
+    policy = ChunkPolicy(first=40, smallest=10, largest=10)
+    assert crm_purge(crm_id=crm_a.pk, policy=policy, on_chunk=on_chunk) is None
+
+    assert Contact.objects.filter(crm=crm_a).count() == before - 10
+    assert Crm.objects.get(pk=crm_a.pk).status == Crm.Status.ACTIVE
+    assert not CrmTombstone.objects.filter(crm_id=crm_a.pk).exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL session settings"
+)
+def test_the_purge_gives_its_connection_back_with_its_settings(crm_a):
+    names = ("synchronous_commit", "enable_seqscan", "enable_bitmapscan")
+
+    def settings_now():
+        with connection.cursor() as cursor:
+            values = []
+            for name in names:
+                cursor.execute(f"SHOW {name}")
+                values.append(cursor.fetchone()[0])
+            return values
+
+    seen_during = []
+    before = settings_now()
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+    crm_purge(
+        crm_id=crm_a.pk,
+        on_chunk=lambda *chunk: seen_during.append(settings_now()),
+    )
+
+    assert before == ["on", "on", "on"]
+    assert seen_during and all(seen == ["off"] * 3 for seen in seen_during)
+    assert settings_now() == before
