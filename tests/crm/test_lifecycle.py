@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from crm.models import Crm, CrmTombstone, CrmUser
@@ -161,14 +161,14 @@ def test_cancel_and_claim_racing_have_exactly_one_winner(crm_a, monkeypatch):
             except ValidationError:
                 result["cancel"] = False
             finally:
-                close_old_connections()
+                connections.close_all()  # this thread's own, persistent or not
 
         def claim(barrier=barrier, result=result):
             barrier.wait()
             try:
                 result["claim"] = crm_claim_due_purges() == [crm_a.pk]
             finally:
-                close_old_connections()
+                connections.close_all()  # this thread's own, persistent or not
 
         threads = [threading.Thread(target=cancel), threading.Thread(target=claim)]
         for thread in threads:
