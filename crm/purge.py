@@ -97,6 +97,9 @@ class ChunkPolicy:
     smallest: int = field(default_factory=lambda: settings.CRM_PURGE_CHUNK_MIN_SIZE)
     largest: int = field(default_factory=lambda: settings.CRM_PURGE_CHUNK_MAX_SIZE)
     seconds: float = field(default_factory=lambda: settings.CRM_PURGE_CHUNK_SECONDS)
+    # While other sessions of the database are running queries, pause this share
+    # of each chunk's time after it: the purge has no deadline, their requests do.
+    yield_share: float = field(default_factory=lambda: settings.CRM_PURGE_YIELD_SHARE)
 
     def _bounded(self, rows: float) -> int:
         smallest = min(self.smallest, self.largest)
@@ -153,6 +156,9 @@ def _purge_session() -> Iterator[None]:
 
 # One chunk on PostgreSQL is this one statement, a transaction of its own in a
 # single round trip (a busy machine is slow to wake each side of every round trip):
+# - The last column says whether other sessions of the database are running a
+#   query (pg_stat_activity shows the states of sessions of the same role, or of
+#   any with pg_read_all_stats), so that the purge can make way for them.
 # - ``live`` re-checks that the CRM is still being purged, beats the heart and
 #   holds the CRM's row lock until the chunk commits; the DELETE only touches rows
 #   of a CRM that ``live`` found.
@@ -173,13 +179,18 @@ WITH live AS (
     )) AND crm_id = (SELECT id FROM live)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM gone)
+SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM gone), EXISTS (
+    SELECT FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid()
+    AND backend_type = 'client backend' AND state = 'active'
+)
 """
 
 
-def _delete_chunk(model: type[Model], crm_id: int, chunk_size: int) -> int:
+def _delete_chunk(model: type[Model], crm_id: int, chunk_size: int) -> tuple[int, bool]:
     """One short transaction: make sure the CRM is still being purged, delete up to
-    ``chunk_size`` of its rows of ``model``, and beat the heart."""
+    ``chunk_size`` of its rows of ``model``, and beat the heart. Returns the rows
+    deleted and whether other sessions were busy."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     if connection.vendor == "postgresql":
@@ -191,8 +202,9 @@ def _delete_chunk(model: type[Model], crm_id: int, chunk_size: int) -> int:
                 statement,
                 [timezone.now(), crm_id, Crm.Status.PURGING, crm_id, chunk_size],
             )
-            still_purging, deleted = cursor.fetchone()
+            still_purging, deleted, others_busy = cursor.fetchone()
     else:
+        others_busy = False
         with transaction.atomic(), connection.cursor() as cursor:
             still_purging = Crm.objects.filter(
                 pk=crm_id, status=Crm.Status.PURGING
@@ -207,7 +219,7 @@ def _delete_chunk(model: type[Model], crm_id: int, chunk_size: int) -> int:
                 deleted = cursor.rowcount
     if not still_purging:
         raise PurgeStopped
-    return deleted
+    return deleted, others_busy
 
 
 def crm_purge(
@@ -239,12 +251,14 @@ def _table_purge(
     size = policy.first_size(model)
     while True:
         started = time.perf_counter()
-        deleted = _delete_chunk(model, crm_id, size)
+        deleted, others_busy = _delete_chunk(model, crm_id, size)
         took = time.perf_counter() - started
         if on_chunk is not None:
             on_chunk(model, deleted, took)
         if deleted < size:
             return
+        if others_busy and policy.yield_share > 0:
+            time.sleep(took * policy.yield_share)
         size = policy.next_size(size, took)
 
 

@@ -305,3 +305,62 @@ def test_the_purge_gives_its_connection_back_with_its_settings(crm_a):
     assert before == ["on", "on", "on"]
     assert seen_during and all(seen == ["off"] * 3 for seen in seen_during)
     assert settings_now() == before
+
+
+def test_the_purge_pauses_while_others_are_busy(crm_a, monkeypatch):
+    from crm import purge
+    from crm.models import Contact
+
+    # Three full chunks, then the last; the database reports others busy after the
+    # second one only.
+    answers = iter([(10, False), (10, True), (10, False), (3, True)])
+    monkeypatch.setattr(purge, "_delete_chunk", lambda *args: next(answers))
+    clock = iter(n * 0.02 for n in range(100))  # every chunk "takes" 20 ms
+    monkeypatch.setattr(purge.time, "perf_counter", lambda: next(clock))
+    slept = []
+    monkeypatch.setattr(purge.time, "sleep", slept.append)
+    policy = ChunkPolicy(first=40, smallest=10, largest=10, yield_share=1.5)
+
+    purge._table_purge(Contact, crm_a.pk, policy, None)
+
+    # Only after the busy full chunk, 1.5 times its 20 ms; never after the last.
+    assert slept == [pytest.approx(0.03)]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's pg_stat_activity"
+)
+# Each chunk its own transaction, as in a worker: a transaction reads the sessions'
+# states once and then keeps what it read.
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_sees_whether_another_session_is_running_a_query(crm_a):
+    import psycopg
+
+    from crm.models import Contact
+    from crm.purge import _delete_chunk
+
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+    assert _delete_chunk(Contact, crm_a.pk, 10)[1] is False
+
+    db = connection.settings_dict
+    other = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        autocommit=True,
+    )
+    busy = threading.Thread(target=lambda: other.execute("SELECT pg_sleep(2)"))
+    busy.start()
+    try:
+        seen = False
+        for _attempt in range(40):
+            if _delete_chunk(Contact, crm_a.pk, 10)[1]:
+                seen = True
+                break
+            threading.Event().wait(0.05)
+        assert seen
+    finally:
+        busy.join()
+        other.close()
