@@ -568,7 +568,8 @@ def policy_note(policy) -> str:
     return (
         f"chunks aim at {policy.seconds * 1000:.0f} ms, {policy.smallest:,}.."
         f"{policy.largest:,} rows, a table's first {policy.first:,} rows / (1 + "
-        "foreign keys pointing at it)"
+        "foreign keys pointing at it); after a chunk that saw other sessions "
+        f"running queries, a pause of {policy.yield_share:g} x its time"
     )
 
 
