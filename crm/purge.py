@@ -97,8 +97,8 @@ class ChunkPolicy:
     smallest: int = field(default_factory=lambda: settings.CRM_PURGE_CHUNK_MIN_SIZE)
     largest: int = field(default_factory=lambda: settings.CRM_PURGE_CHUNK_MAX_SIZE)
     seconds: float = field(default_factory=lambda: settings.CRM_PURGE_CHUNK_SECONDS)
-    # While other sessions of the database are running queries, pause this share
-    # of each chunk's time after it: the purge has no deadline, their requests do.
+    # While other sessions of the database are at work, pause this many times a
+    # chunk's time after it: the purge has no deadline, their requests do.
     yield_share: float = field(default_factory=lambda: settings.CRM_PURGE_YIELD_SHARE)
 
     def _bounded(self, rows: float) -> int:
@@ -156,9 +156,12 @@ def _purge_session() -> Iterator[None]:
 
 # One chunk on PostgreSQL is this one statement, a transaction of its own in a
 # single round trip (a busy machine is slow to wake each side of every round trip):
-# - The last column says whether other sessions of the database are running a
-#   query (pg_stat_activity shows the states of sessions of the same role, or of
-#   any with pg_read_all_stats), so that the purge can make way for them.
+# - The last column says whether other sessions of the database are at work:
+#   running a query, or done with one less than a second ago (a web request runs
+#   a few short queries between stretches of Python, so the instant alone would
+#   mostly miss it; a pooled connection left idle does not count). The purge
+#   then makes way for them. pg_stat_activity shows the states of sessions of
+#   the same role, or of any role with pg_read_all_stats.
 # - ``live`` re-checks that the CRM is still being purged, beats the heart and
 #   holds the CRM's row lock until the chunk commits; the DELETE only touches rows
 #   of a CRM that ``live`` found.
@@ -182,7 +185,8 @@ WITH live AS (
 SELECT (SELECT count(*) FROM live), (SELECT count(*) FROM gone), EXISTS (
     SELECT FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid()
-    AND backend_type = 'client backend' AND state = 'active'
+    AND backend_type = 'client backend'
+    AND (state = 'active' OR state_change > clock_timestamp() - interval '1 second')
 )
 """
 

@@ -233,8 +233,9 @@ CRM_PURGE_CHUNK_SIZE = env.int("CRM_PURGE_CHUNK_SIZE", default=2000)
 CRM_PURGE_CHUNK_MIN_SIZE = env.int("CRM_PURGE_CHUNK_MIN_SIZE", default=100)
 CRM_PURGE_CHUNK_MAX_SIZE = env.int("CRM_PURGE_CHUNK_MAX_SIZE", default=20000)
 CRM_PURGE_CHUNK_SECONDS = env.float("CRM_PURGE_CHUNK_SECONDS", default=0.05)
-# While other sessions run queries, a purge pauses this share of each chunk's time.
-CRM_PURGE_YIELD_SHARE = env.float("CRM_PURGE_YIELD_SHARE", default=1.0)
+# While other sessions of the database are at work, a purge pauses this many times
+# each chunk's time after it (0: never).
+CRM_PURGE_YIELD_SHARE = env.float("CRM_PURGE_YIELD_SHARE", default=2.0)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
