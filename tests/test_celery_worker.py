@@ -157,7 +157,8 @@ def test_purge_killed_mid_way_is_finished_by_the_watchdog(
     )
     outbox = tmp_path / "outbox"
     outbox.mkdir()
-    slow = {"CRM_PURGE_CHUNK_SIZE": "50"}
+    # Fixed 50-row chunks: slow enough to be caught mid-way.
+    slow = {"CRM_PURGE_CHUNK_SIZE": "50", "CRM_PURGE_CHUNK_MAX_SIZE": "50"}
 
     first = _start_worker(outbox, **slow)
     try:

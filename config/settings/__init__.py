@@ -230,8 +230,16 @@ SSO_TOKEN_TTL_SECONDS = env.int("SSO_TOKEN_TTL_SECONDS", default=30)
 CONNECTION_CODE_TTL_MINUTES = env.int("CONNECTION_CODE_TTL_MINUTES", default=15)
 CRM_MAX_OWNED_PER_ACCOUNT = env.int("CRM_MAX_OWNED_PER_ACCOUNT", default=300)
 CRM_DELETION_GRACE_DAYS = env.int("CRM_DELETION_GRACE_DAYS", default=7)
-# Rows per purge transaction: small enough that none holds locks for long.
+# A purge deletes in chunks, each its own short transaction. A chunk's size adapts
+# to how long the previous one took, aiming at CRM_PURGE_CHUNK_SECONDS, within the
+# MIN and MAX row counts; a table's first chunk starts from CRM_PURGE_CHUNK_SIZE.
 CRM_PURGE_CHUNK_SIZE = env.int("CRM_PURGE_CHUNK_SIZE", default=2000)
+CRM_PURGE_CHUNK_MIN_SIZE = env.int("CRM_PURGE_CHUNK_MIN_SIZE", default=100)
+CRM_PURGE_CHUNK_MAX_SIZE = env.int("CRM_PURGE_CHUNK_MAX_SIZE", default=20000)
+CRM_PURGE_CHUNK_SECONDS = env.float("CRM_PURGE_CHUNK_SECONDS", default=0.05)
+# While other sessions of the database are at work, a purge pauses this many times
+# each chunk's time after it (0: never).
+CRM_PURGE_YIELD_SHARE = env.float("CRM_PURGE_YIELD_SHARE", default=2.0)
 
 # --- Billing and the referral program ------------------------------------------------
 # The shared secret the payment provider signs its webhooks with (HMAC-SHA256). Empty:
