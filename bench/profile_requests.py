@@ -12,6 +12,7 @@ prints every request's statements.)
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
 import sys
 import time
@@ -141,7 +142,7 @@ def main() -> int:
                 profile.disable()
                 print(f"\n--- cProfile, 20 x {label}")
                 order = "cumulative" if "cumulative" in sys.argv else "tottime"
-                pstats.Stats(profile).sort_stats(order).print_stats(20)
+                pstats.Stats(profile).sort_stats(order).print_stats(int(os.environ.get("PROFILE_LINES", "20")))
     return 0
 
 
