@@ -142,7 +142,8 @@ def main() -> int:
                 profile.disable()
                 print(f"\n--- cProfile, 20 x {label}")
                 order = "cumulative" if "cumulative" in sys.argv else "tottime"
-                pstats.Stats(profile).sort_stats(order).print_stats(int(os.environ.get("PROFILE_LINES", "20")))
+                lines = int(os.environ.get("PROFILE_LINES", "20"))
+                pstats.Stats(profile).sort_stats(order).print_stats(lines)
     return 0
 
 
