@@ -1,16 +1,19 @@
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 from django_htmx.jinja import htmx_script
 
 _SLUG = "0crm-slug0"
 
 
 @lru_cache(maxsize=8)
-def _layout(script_prefix: str) -> dict[str, str]:
+def _layout(script_prefix: str) -> dict[str, object]:
     """What every page's layout (base.html) links to, resolved once per process
     (and script prefix): a static file's URL takes a manifest lookup and a URL a
     reversal, on every page otherwise."""
@@ -23,6 +26,11 @@ def _layout(script_prefix: str) -> dict[str, str]:
         "login": reverse("account_login"),
         "signup": reverse("account_signup"),
         "set_language": reverse("set_language"),
+        # The switcher's choices, each language named in itself.
+        "languages": tuple(
+            (code, capfirst(get_language_info(code)["name_local"]))
+            for code, _name in settings.LANGUAGES
+        ),
     }
 
 
