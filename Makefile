@@ -23,7 +23,11 @@ $(NODE_TOOLS): package.json package-lock.json
 
 setup: $(INSTALLED)
 	mkdir -p var
-	$(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var
+	@# The catalogues need gettext's msgfmt; without it the pages stay in English
+	@# (the test suite's catalogue tests then say so).
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var --ignore=node_modules; \
+	else echo "gettext's msgfmt not found: install gettext for Ukrainian and Russian"; fi
 	$(BIN)/python manage.py migrate --noinput
 
 run: setup
