@@ -8,16 +8,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from accounts.models import Account
 from billing.models import PayoutRequest, Referral
 from billing.selectors import email_masked
 
 
-def _send(template: str, context: dict, to: str) -> None:
+def _send(template: str, context: dict, to: Account) -> None:
+    """One email to ``to``, in the language it reads."""
     context = {**context, "site_url": settings.SITE_URL}
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(to.email_language):
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         body = render_to_string(f"emails/{template}_body.txt", context)
-    send_mail(subject, body, None, [to])
+    send_mail(subject, body, None, [to.email])
 
 
 def referral_send_signup_email(*, referral: Referral) -> None:
@@ -28,7 +30,7 @@ def referral_send_signup_email(*, referral: Referral) -> None:
             "referral": referral,
             "link": settings.SITE_URL + reverse("billing:referral_referrals"),
         },
-        referral.referrer.account.email,
+        referral.referrer.account,
     )
 
 
@@ -39,5 +41,5 @@ def payout_send_status_email(*, payout: PayoutRequest) -> None:
             "payout": payout,
             "link": settings.SITE_URL + reverse("billing:referral_payouts"),
         },
-        payout.referrer.account.email,
+        payout.referrer.account,
     )

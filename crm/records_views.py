@@ -265,7 +265,10 @@ def bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
         )
         description = urlencode(params) or _("all")
     else:
-        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        # isascii(): "²".isdigit() is true, but int("²") fails.
+        ids = [
+            int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit()
+        ]
         description = _("selected rows")
     if not ids:
         messages.error(request, _("Nothing was selected."))

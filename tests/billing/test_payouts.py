@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from billing.models import PayoutRequest, ReferralEntry
 from billing.selectors import referral_totals
@@ -53,6 +55,21 @@ def test_a_request_holds_the_amount_and_mails_the_referrer(
     assert totals(program) == (D("100"), D("30"), D("0"), D("70"))
     assert [m.to for m in mail.outbox] == [["earner@example.com"]]
     assert "payout request" in mail.outbox[0].subject
+
+
+def test_the_referrer_is_mailed_in_their_own_language(
+    program, django_capture_on_commit_callbacks
+):
+    program.account.language = "uk"
+    program.account.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        request(program)
+    with translation.override("uk"):
+        expected = render_to_string(
+            "emails/payout_status_subject.txt", {"payout": PayoutRequest.objects.get()}
+        ).strip()
+    assert "payout request" not in mail.outbox[0].subject
+    assert mail.outbox[0].subject == expected
 
 
 @pytest.mark.parametrize(

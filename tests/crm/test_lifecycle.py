@@ -311,9 +311,9 @@ def test_the_purge_pauses_while_others_are_busy(crm_a, monkeypatch):
     from crm import purge
     from crm.models import Contact
 
-    # Three full chunks, then the last; the database reports others busy after the
-    # second one only.
-    answers = iter([(10, False), (10, True), (10, False), (3, True)])
+    # Three full chunks, a short one, then the empty last; the database reports
+    # others busy after the second one only (and the last, which ends the table).
+    answers = iter([(10, False), (10, True), (10, False), (3, False), (0, True)])
     monkeypatch.setattr(purge, "_delete_chunk", lambda *args: next(answers))
     clock = iter(n * 0.02 for n in range(100))  # every chunk "takes" 20 ms
     monkeypatch.setattr(purge.time, "perf_counter", lambda: next(clock))
@@ -325,6 +325,27 @@ def test_the_purge_pauses_while_others_are_busy(crm_a, monkeypatch):
 
     # Only after the busy full chunk, 1.5 times its 20 ms; never after the last.
     assert slept == [pytest.approx(0.03)]
+
+
+def test_a_short_chunk_does_not_end_the_table(crm_a, monkeypatch):
+    """A chunk may pass over a row another transaction was updating (the row has
+    a new address); only an empty chunk says the table is done."""
+    from crm import purge
+    from crm.models import Contact
+
+    answers = iter([(10, False), (2, False), (1, False), (0, False)])
+    calls = []
+
+    def chunk(*args):
+        calls.append(args)
+        return next(answers)
+
+    monkeypatch.setattr(purge, "_delete_chunk", chunk)
+    policy = ChunkPolicy(first=10, smallest=10, largest=10, yield_share=0)
+
+    purge._table_purge(Contact, crm_a.pk, policy, None)
+
+    assert len(calls) == 4
 
 
 @pytest.mark.skipif(

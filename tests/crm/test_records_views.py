@@ -91,6 +91,15 @@ def test_single_delete_needs_post_and_the_right(client, crm_a, staff_a):
     assert not Contact.objects.filter(pk=mine.pk).exists()
 
 
+def test_bulk_delete_of_ids_that_are_not_numbers_deletes_nothing(admin, crm_a, owner_a):
+    ContactFactory(responsible=owner_a)
+    response = admin.post(
+        "/c/alpha/contacts/bulk-delete/", {"ids": ["²", "x", "-1"], "confirm": "1"}
+    )
+    assert response.status_code == 302  # back to the list: "Nothing was selected."
+    assert Contact.objects.count() == 1
+
+
 def test_bulk_delete_confirms_the_exact_number_first(admin, crm_a, owner_a):
     keep = ContactFactory(responsible=owner_a, name="Keeper")
     doomed = ContactFactory.create_batch(3, responsible=owner_a, name="Doomed")
