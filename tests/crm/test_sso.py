@@ -328,3 +328,43 @@ def test_redeem_is_one_statement_on_postgresql(
     assert landed.status_code == 302
     owner_a.refresh_from_db()
     assert owner_a.last_login is not None
+
+
+def test_enter_from_the_portal_stores_a_token_for_the_user_and_audits_it(
+    client, crm_a, owner_a
+):
+    client.force_login(crm_a.owner)
+    assert enter(client, crm_a).status_code == 302
+    handoff = SsoToken.objects.get()
+    assert (handoff.crm_id, handoff.crm_user_id) == (crm_a.pk, owner_a.pk)
+    assert handoff.account_id == crm_a.owner.pk
+    event = AuditEvent.objects.get(action="crm.entered")
+    assert event.actor_crm_user == owner_a
+    assert event.actor_account == crm_a.owner
+    assert event.actor_name == f"{owner_a.name} <{owner_a.email}>"
+    assert event.details == {}
+
+
+def test_no_token_and_no_audit_when_enter_is_refused(client, crm_a, owner_a):
+    client.force_login(crm_a.owner)
+    crm_user_set_active(crm_user=owner_a, is_active=False)
+    assert enter(client, crm_a).status_code == 403
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PROVISIONING)
+    crm_user_set_active(crm_user=owner_a, is_active=True)
+    assert enter(client, crm_a).status_code == 403
+    assert not SsoToken.objects.exists()
+    assert not AuditEvent.objects.filter(action="crm.entered").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's data-modifying CTEs make it one statement (CI runs there)",
+)
+def test_enter_is_one_statement_after_the_account_on_postgresql(
+    client, crm_a, owner_a, django_assert_num_queries
+):
+    client.force_login(crm_a.owner)
+    with django_assert_num_queries(2):  # the Account (the login), then Enter's
+        response = enter(client, crm_a)
+    assert response.status_code == 302
+    assert SsoToken.objects.count() == 1
