@@ -34,6 +34,7 @@ from billing.services import (
     referral_click_record,
     referral_program_activate,
 )
+from crm.forms import form_add_service_errors
 
 
 @login_required
@@ -127,10 +128,7 @@ def referral_payouts(request: HttpRequest) -> HttpResponse:
                 destination=form.cleaned_data["destination"],
             )
         except ValidationError as error:
-            for field, errors in getattr(
-                error, "message_dict", {None: error.messages}
-            ).items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_service_errors(form, error)
         else:
             messages.success(
                 request,

@@ -1,10 +1,18 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.models import CrmGroup, CrmUser
 from crm.rights import Action, Entity, Scope, rights_clean
+
+
+def form_add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal shown on the form: messages for a field the form has
+    go beside it, the others (and plain messages) above the form."""
+    for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 class CrmLoginForm(forms.Form):

@@ -17,7 +17,12 @@ from crm.decorators import (
     crm_unavailable_response,
     crm_view,
 )
-from crm.forms import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
+from crm.forms import (
+    CrmLoginForm,
+    OwnPasswordChangeForm,
+    SetPasswordForm,
+    form_add_service_errors,
+)
 from crm.models import CrmUser
 from crm.rights import rights_summary
 from crm.services import (
@@ -208,10 +213,7 @@ def crm_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 crm=request.crm, token=token, password=form.cleaned_data["password1"]
             )
         except ValidationError as error:
-            for field, errors in getattr(
-                error, "message_dict", {None: error.messages}
-            ).items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_service_errors(form, error)
         else:
             crm_session_login(request, crm_user)
             crm_user_record_login(crm_user=crm_user)

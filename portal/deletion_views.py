@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.forms import form_add_service_errors
 from crm.models import Crm, CrmExport, CrmUser
 from crm.services.export import crm_export_request
 from crm.services.lifecycle import crm_cancel_deletion, crm_schedule_deletion
@@ -54,10 +55,7 @@ def crm_delete(request: HttpRequest, crm_id: int) -> HttpResponse:
                 password=form.cleaned_data["password"],
             )
         except ValidationError as error:
-            for field, errors in getattr(
-                error, "message_dict", {None: error.messages}
-            ).items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_service_errors(form, error)
         else:
             messages.success(
                 request,
