@@ -90,6 +90,18 @@ def _wait_for_files(folder: Path, count: int, timeout: float = 45.0) -> list[Pat
     return list(folder.iterdir())
 
 
+def worker_emails(worker, count: int) -> list[str]:
+    """The texts of the emails the real worker sent once there are ``count`` of
+    them; otherwise the test fails with the worker's log."""
+    outbox, process = worker
+    files = _wait_for_files(outbox, count=count)
+    if len(files) < count:
+        process.terminate()
+        log = process.communicate(timeout=20)[0].decode(errors="replace")
+        pytest.fail(f"the worker sent {len(files)} of {count} emails; its log:\n{log}")
+    return [file.read_text() for file in files]
+
+
 def test_signup_welcome_email_is_sent_by_a_real_worker(client, worker):
     response = client.post(
         reverse("account_signup"),
@@ -102,13 +114,7 @@ def test_signup_welcome_email_is_sent_by_a_real_worker(client, worker):
     )
     assert response.status_code == 302
 
-    outbox, process = worker
-    files = _wait_for_files(outbox, count=2)
-    if len(files) < 2:
-        process.terminate()
-        log = process.communicate(timeout=20)[0].decode(errors="replace")
-        pytest.fail(f"the worker did not send both emails; its log:\n{log}")
-    messages = "\n".join(f.read_text() for f in files)
+    messages = "\n".join(worker_emails(worker, 2))
     assert messages.count("To: queued@example.com") == 2
     assert "Welcome to your CRM portal" in messages
     assert "/c/queued-shop/login/" in messages

@@ -1,8 +1,12 @@
 import json
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 
 from billing.webhook import webhook_signature
@@ -60,3 +64,30 @@ def shop(owner):
     crm = CrmFactory(owner=owner, name="Owner Shop")
     OwnerCrmUserFactory(crm=crm)
     return crm
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in a thread of its own (so on a database connection of its
+    own), all released together: what each returned, in the order given, or the
+    exception it raised, for the test to assert on."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call))
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -1,19 +1,18 @@
 """Payouts: requested within what is available, decided once by staff; a
 rejection gives the amount back; two requests at once cannot spend it twice."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing.models import PayoutRequest, ReferralEntry
 from billing.selectors import referral_totals
 from billing.services import payout_decide, payout_request
+from tests.billing.conftest import at_once
 from tests.factories import AccountFactory, ReferralProgramFactory
 
 D = Decimal
@@ -38,6 +37,18 @@ def request(program, amount="30.00", destination="IBAN UA21 3223 1300 0002 6007"
         amount=D(amount),
         currency="USD",
         destination=destination,
+    )
+
+
+def refused_or_ok(outcomes: list) -> list[str]:
+    """Sorted: "refused" for a call that raised ValidationError, else "ok"; any
+    other exception is raised here."""
+    for outcome in outcomes:
+        if isinstance(outcome, Exception) and not isinstance(outcome, ValidationError):
+            raise outcome
+    return sorted(
+        "refused" if isinstance(outcome, ValidationError) else "ok"
+        for outcome in outcomes
     )
 
 
@@ -134,26 +145,9 @@ def test_two_requests_at_once_cannot_both_spend_the_same_money():
     serialises the two write transactions instead.)"""
     program = ReferralProgramFactory()
     earn(program, "100.00")
-    barrier = threading.Barrier(2)
-    outcomes = []
+    outcomes = at_once(*[lambda: request(program, "80.00")] * 2)
 
-    def ask():
-        try:
-            barrier.wait()
-            request(program, "80.00")
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ask) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["ok", "refused"]
+    assert refused_or_ok(outcomes) == ["ok", "refused"]
     assert PayoutRequest.objects.count() == 1
     assert totals(program)[3] == D("20.00")
 
@@ -163,24 +157,9 @@ def test_deciding_one_request_twice_at_once_returns_the_money_once():
     program = ReferralProgramFactory()
     earn(program, "100.00")
     payout = request(program, "60.00")
-    barrier = threading.Barrier(2)
-    outcomes = []
+    outcomes = at_once(
+        *[lambda: payout_decide(payout_id=payout.pk, paid=False, actor=None)] * 2
+    )
 
-    def reject():
-        try:
-            barrier.wait()
-            payout_decide(payout_id=payout.pk, paid=False, actor=None)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=reject) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["ok", "refused"]
+    assert refused_or_ok(outcomes) == ["ok", "refused"]
     assert totals(program)[3] == D("100.00")

@@ -3,17 +3,16 @@ replayed, malformed and unknown events are refused with the right status and
 leave the ledger as it was; never a 500."""
 
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client, override_settings
 
 from billing.models import LedgerEntry, Wallet
 from tests.billing.conftest import (
     WEBHOOK_URL,
+    at_once,
     payment_event,
     post_event,
     refund_event,
@@ -21,6 +20,13 @@ from tests.billing.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def status_codes(responses: list) -> list[int]:
+    for response in responses:
+        if isinstance(response, Exception):
+            raise response
+    return [response.status_code for response in responses]
 
 
 def error_code(response) -> str:
@@ -198,21 +204,9 @@ def test_csrf_does_not_apply_to_the_provider(shop):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_payment_sent_twice_at_once_is_recorded_once(shop):
     """Two deliveries of one payment racing on two connections."""
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def deliver():
-        try:
-            barrier.wait()
-            answers.append(post_event(Client(), payment_event(shop)).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = status_codes(
+        at_once(*[lambda: post_event(Client(), payment_event(shop))] * 2)
+    )
     assert answers == [200, 200]
     assert LedgerEntry.objects.count() == 1
     assert Wallet.objects.get(crm_id=shop.pk).balance == Decimal("100.00")
@@ -223,25 +217,12 @@ def test_two_payments_at_once_both_count_and_the_balance_is_their_sum(shop):
     """Two different payments racing: the wallet's row lock serialises them, so no
     update of the balance is lost and each entry's balance-after is exact."""
     assert post_event(Client(), payment_event(shop, "pay_0", "1.00")).status_code == 200
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def deliver(payment_id, amount):
-        try:
-            barrier.wait()
-            event = payment_event(shop, payment_id=payment_id, amount=amount)
-            answers.append(post_event(Client(), event).status_code)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=deliver, args=("pay_a", "10.00")),
-        threading.Thread(target=deliver, args=("pay_b", "32.50")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = status_codes(
+        at_once(
+            lambda: post_event(Client(), payment_event(shop, "pay_a", "10.00")),
+            lambda: post_event(Client(), payment_event(shop, "pay_b", "32.50")),
+        )
+    )
     assert answers == [200, 200]
     wallet = Wallet.objects.get(crm_id=shop.pk)
     assert (wallet.balance, wallet.entry_count) == (Decimal("43.50"), 3)

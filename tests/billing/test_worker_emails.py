@@ -5,11 +5,11 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import ReferralProgramFactory
-from tests.test_celery_worker import _wait_for_files
 
 # The real-worker fixtures, shared with the other worker tests.
 from tests.test_celery_worker import eager_off as eager_off
 from tests.test_celery_worker import worker as worker
+from tests.test_celery_worker import worker_emails
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,15 +28,9 @@ def test_a_referrals_sign_up_is_mailed_to_the_referrer_by_the_worker(client, wor
     )
     assert response.status_code == 302
 
-    outbox, process = worker
-    files = _wait_for_files(outbox, count=3)
-    if len(files) < 3:
-        process.terminate()
-        log = process.communicate(timeout=20)[0].decode(errors="replace")
-        pytest.fail(f"the worker did not send the three emails; its log:\n{log}")
     to_referrer = [
         text
-        for text in (f.read_text() for f in files)
+        for text in worker_emails(worker, 3)
         if "To: referrer@agency.example" in text
     ]
     assert len(to_referrer) == 1
