@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -65,3 +67,22 @@ def test_production_settings_pass_the_deploy_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+@pytest.mark.django_db
+def test_a_statement_run_again_and_again_is_prepared_once_per_connection():
+    from crm.models import Crm
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    marker = "prepared-statement-check"
+    for _ in range(6):
+        list(Crm.objects.filter(name=marker))
+    statements = [s for s in prepared() if '"crm_crm"."name" = $1' in s]
+    assert len(statements) == 1, prepared()
