@@ -9,7 +9,6 @@ from django.http import Http404
 from accounts.models import Account
 from billing.models import Wallet
 from crm.models import Crm, CrmUser
-from crm.sessions import crm_user_with_crm
 
 # What one row of the portal's CRM list shows, and nothing more: (key, column).
 _CRM_ROW_COLUMNS = (
@@ -44,15 +43,6 @@ def crm_memberships_for_account(*, account: Account) -> QuerySet[CrmUser]:
         .select_related("crm")
         .order_by("crm__name", "crm__pk")
     )
-
-
-def crm_membership_get(*, account: Account, crm_id: int) -> CrmUser:
-    """The Account's CRM user in that CRM, with its CRM; 404 when the Account is not
-    linked to it. (Enter's read: one query, see ``crm_user_with_crm``.)"""
-    membership = crm_user_with_crm(account_id=account.pk, crm_id=crm_id)
-    if membership is None:
-        raise Http404("No CRM of this account has this id.")
-    return membership
 
 
 def crm_list_rows(*, account: Account) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -12,9 +13,8 @@ from accounts.tasks import send_welcome_email
 from billing.services import referral_signup_attribute
 from config.celery import enqueue_after_commit
 from crm.models import Crm
-from crm.services import SsoRefused, crm_create, sso_token_issue
+from crm.services import SsoRefused, crm_create, sso_token_issue_for
 from crm.tasks import send_memberships_email
-from portal.selectors import crm_membership_get
 
 
 def onboarding_start(
@@ -32,11 +32,16 @@ def onboarding_start(
 
 def crm_enter(*, account: Account, crm_id: int) -> str:
     """Where to send the browser to land inside the CRM, signed in (Enter)."""
-    membership = crm_membership_get(account=account, crm_id=crm_id)
+    membership, token = sso_token_issue_for(account=account, crm_id=crm_id)
+    if membership is None:
+        raise Http404("No CRM of this account has this id.")
     crm = membership.crm
     if not crm.is_active:
         raise SsoRefused(_crm_unavailable_message(crm))
-    token = sso_token_issue(crm_user=membership, account=account)
+    if token is None:
+        raise SsoRefused(
+            _("Your user in this CRM has been deactivated. Ask its administrator.")
+        )
     return reverse("crm:sso_redeem", kwargs={"slug": crm.slug, "token": token})
 
 

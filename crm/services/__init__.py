@@ -24,6 +24,7 @@ from crm.services.crms import (
 from crm.services.sso import (
     SsoRefused,
     sso_token_issue,
+    sso_token_issue_for,
     sso_token_redeem,
     sso_token_redeem_at,
     sso_tokens_delete_stale,
@@ -74,6 +75,7 @@ __all__ = [
     "crm_user_set_password",
     "crm_user_update",
     "sso_token_issue",
+    "sso_token_issue_for",
     "sso_token_redeem",
     "sso_token_redeem_at",
     "sso_tokens_delete_stale",

@@ -19,6 +19,7 @@ from crm.rows import model_columns, model_from_row
 from crm.selectors import crm_get_by_slug
 from crm.services.audit import audit_event_new
 from crm.services.secrets import secret_hash, url_token_new
+from crm.sessions import crm_user_with_crm
 
 
 class SsoRefused(Exception):
@@ -55,6 +56,120 @@ def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
     )
     _insert_together(handoff, entered)
     return token
+
+
+def sso_token_issue_for(
+    *, account: Any, crm_id: int
+) -> tuple[CrmUser | None, str | None]:
+    """Enter from the portal: the Account's CRM user in the CRM ``crm_id`` (with
+    ``crm`` loaded; None when the Account has no user there) and a fresh token to
+    enter as them, stored with its audit record; no token (None) when the CRM is
+    not active or the user is deactivated, for the caller to say which.
+
+    On PostgreSQL the read, the token and the audit record are one statement (one
+    round trip, one commit); elsewhere the read, then ``sso_token_issue``."""
+    connection = connections[SsoToken.objects.db]
+    if connection.vendor != "postgresql":
+        crm_user = crm_user_with_crm(account_id=account.pk, crm_id=crm_id)
+        if crm_user is None or not crm_user.crm.is_active or not crm_user.is_active:
+            return crm_user, None
+        return crm_user, sso_token_issue(crm_user=crm_user, account=account)
+    token = url_token_new()
+    ttl = min(settings.SSO_TOKEN_TTL_SECONDS, 60)
+    handoff = SsoToken(
+        crm_id=crm_id,
+        account=account,
+        token_hash=secret_hash(purpose="sso", value=token),
+        expires_at=timezone.now() + timedelta(seconds=ttl),
+    )
+    entered = AuditEvent(
+        crm_id=crm_id,
+        action=AuditEvent.Action.CRM_ENTERED,
+        actor_account=account,
+        details={},
+    )
+    sql, user_loaders, crm_loaders = _sso_issue_sql(connection.alias)
+    params = [crm_id, account.pk, Crm.Status.ACTIVE]
+    params += _insert_values(connection, handoff, _ISSUE_FROM_MEMBER["token"])
+    params += _insert_values(connection, entered, _ISSUE_FROM_MEMBER["audit"])
+    params += [crm_id, account.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    split = len(user_loaders)
+    crm_user = model_from_row(CrmUser, connection, user_loaders, row[:split])
+    crm_user.crm = model_from_row(Crm, connection, crm_loaders, row[split:-1])
+    return crm_user, token if row[-1] else None
+
+
+# The columns of Enter's two rows that come from the CRM user read in the same
+# statement (``_sso_issue_sql``'s ``m``), by attribute name; every other column is
+# a parameter, from the unsaved row.
+_ISSUE_FROM_MEMBER = {
+    "token": {"crm_user_id": "m.user_id"},
+    "audit": {
+        "actor_crm_user_id": "m.user_id",
+        "actor_name": "m.name || ' <' || m.email || '>'",
+    },
+}
+
+
+def _insert_values(connection, row: Model, from_member: dict[str, str]) -> list:
+    return [
+        field.get_db_prep_save(field.pre_save(row, add=True), connection)
+        for field in row._meta.concrete_fields
+        if not field.primary_key and field.attname not in from_member
+    ]
+
+
+@functools.cache
+def _sso_issue_sql(alias: str) -> tuple[str, list, list]:
+    """The statement of ``sso_token_issue_for`` and the loaders of the CRM user and
+    the CRM it reads back. Parameters: the CRM id, the Account id, the active
+    status, the token's values, the audit record's values, the CRM id and the
+    Account id again."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+
+    def insert_select(model, from_member, where):
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(quote(f.column) for f in fields)
+        values = ", ".join(from_member.get(f.attname, "%s") for f in fields)
+        table = quote(model._meta.db_table)
+        return (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - our names only
+            f"SELECT {values} FROM m WHERE {where}"
+        )
+
+    users, crms = quote(CrmUser._meta.db_table), quote(Crm._meta.db_table)
+    user_sql, user_loaders = model_columns(connection, CrmUser, "u")
+    crm_sql, crm_loaders = model_columns(connection, Crm, "c")
+    member = (
+        f"SELECT u.id AS user_id, u.name, u.email, u.is_active, c.status "  # noqa: S608
+        f"FROM {users} u JOIN {crms} c ON c.id = u.crm_id "
+        "WHERE u.crm_id = %s AND u.account_id = %s"
+    )
+    # A token only for an active user of an active CRM; the audit record only with
+    # a token. (The status is a parameter of its own CTE: the placeholders of the
+    # INSERTs' values come before their conditions.)
+    token = insert_select(
+        SsoToken,
+        _ISSUE_FROM_MEMBER["token"],
+        "m.is_active AND m.status = (SELECT status FROM active)",
+    )
+    audit = insert_select(
+        AuditEvent, _ISSUE_FROM_MEMBER["audit"], "EXISTS (SELECT 1 FROM t)"
+    )
+    sql = (
+        f"WITH m AS ({member}), active AS (SELECT %s::varchar AS status), "  # noqa: S608
+        f"t AS ({token} RETURNING 1), a AS ({audit}) "
+        f"SELECT {', '.join(user_sql + crm_sql)}, EXISTS (SELECT 1 FROM t) "
+        f"FROM {users} u JOIN {crms} c ON c.id = u.crm_id "
+        "WHERE u.crm_id = %s AND u.account_id = %s"
+    )
+    return sql, user_loaders, crm_loaders
 
 
 def _insert_together(*rows: Model) -> None:

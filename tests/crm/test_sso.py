@@ -354,3 +354,17 @@ def test_no_token_and_no_audit_when_enter_is_refused(client, crm_a, owner_a):
     assert enter(client, crm_a).status_code == 403
     assert not SsoToken.objects.exists()
     assert not AuditEvent.objects.filter(action="crm.entered").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's data-modifying CTEs make it one statement (CI runs there)",
+)
+def test_enter_is_one_statement_after_the_account_on_postgresql(
+    client, crm_a, owner_a, django_assert_num_queries
+):
+    client.force_login(crm_a.owner)
+    with django_assert_num_queries(2):  # the Account (the login), then Enter's
+        response = enter(client, crm_a)
+    assert response.status_code == 302
+    assert SsoToken.objects.count() == 1
