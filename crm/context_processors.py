@@ -5,8 +5,9 @@ from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language, get_language_info
 from django_htmx.jinja import htmx_script
 
 _SLUG = "0crm-slug0"
@@ -26,12 +27,28 @@ def _layout(script_prefix: str) -> dict[str, object]:
         "login": reverse("account_login"),
         "signup": reverse("account_signup"),
         "set_language": reverse("set_language"),
-        # The switcher's choices, each language named in itself.
-        "languages": tuple(
-            (code, capfirst(get_language_info(code)["name_local"]))
+        # The switcher's <option>s, each language named in itself, with the one
+        # in use selected: built once per language, not looped over on every page.
+        "language_options": {
+            selected: _language_options(selected) for selected, _ in settings.LANGUAGES
+        },
+    }
+
+
+def _language_options(selected: str) -> str:
+    return format_html_join(
+        "",
+        '<option value="{}" lang="{}"{}>{}</option>',
+        (
+            (
+                code,
+                code,
+                " selected" if code == selected else "",
+                capfirst(get_language_info(code)["name_local"]),
+            )
             for code, _name in settings.LANGUAGES
         ),
-    }
+    )
 
 
 @lru_cache(maxsize=256)
@@ -57,10 +74,13 @@ def tenant(request: HttpRequest) -> dict:
     session, without loading the Account: CRM pages show no more of it than a
     link). For every page, CRM or not, ``layout``: see ``_layout``."""
     layout = _layout(get_script_prefix())
+    options = layout["language_options"]
+    language_options = options.get(get_language()) or options[settings.LANGUAGE_CODE]
     if not hasattr(request, "crm"):
-        return {"layout": layout}
+        return {"layout": layout, "language_options": language_options}
     return {
         "layout": layout,
+        "language_options": language_options,
         "crm": request.crm,
         "crm_user": getattr(request, "crm_user", None),
         "crm_urls": CrmUrls(request.crm.slug),
