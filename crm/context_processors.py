@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, get_language_info
 from django_htmx.jinja import htmx_script
 
-_SLUG = "0crm-slug0"
+from crm.links import crm_url
 
 
 @lru_cache(maxsize=8)
@@ -51,11 +51,6 @@ def _language_options(selected: str) -> str:
     )
 
 
-@lru_cache(maxsize=256)
-def _crm_url_pattern(name: str, script_prefix: str) -> str:
-    return reverse(f"crm:{name}", kwargs={"slug": _SLUG})
-
-
 class CrmUrls:
     """``{{ crm_urls.profile }}``: the URL of one of this CRM's pages that take no
     argument but the CRM's address, as ``{% url 'crm:profile' slug=crm.slug %}``
@@ -65,7 +60,7 @@ class CrmUrls:
         self.slug = slug
 
     def __getitem__(self, name: str) -> str:
-        return _crm_url_pattern(name, get_script_prefix()).replace(_SLUG, self.slug)
+        return crm_url(name, slug=self.slug)
 
 
 def tenant(request: HttpRequest) -> dict:

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
@@ -216,7 +216,9 @@ def crm_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def crm_enter_view(request: HttpRequest, crm_id: int) -> HttpResponse:
     try:
-        return redirect(crm_enter(account=request.user, crm_id=crm_id))
+        # A URL, not a view name: straight into the redirect (redirect() would
+        # first try to reverse it as a name).
+        return HttpResponseRedirect(crm_enter(account=request.user, crm_id=crm_id))
     except SsoRefused as refusal:
         return render(
             request, "portal/refused.html", {"reason": refusal.message}, status=403
