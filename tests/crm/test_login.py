@@ -236,3 +236,22 @@ def test_crm_home_finds_crm_and_user_in_one_query_without_the_account(
     app_queries = [s for s in sql if "django_session" not in s]
     assert len(app_queries) == 1, sql  # the CRM and its signed-in user, joined
     assert not any("accounts_account" in s for s in sql)
+
+
+def test_top_bar_follows_the_users_rights_name_and_language(client, crm_a, staff_a):
+    """The top bar's links are built once per user and language: a change of any of
+    them shows at the next page."""
+    users_url = reverse("crm:users", kwargs={"slug": crm_a.slug})
+    login(client, crm_a, staff_a.email)
+    page = home(client, crm_a).content.decode()
+    assert f'href="{users_url}"' not in page
+    assert f">{staff_a.name}</a>" in page
+
+    staff_a.role = staff_a.Role.ADMIN
+    staff_a.name = "Renamed Person"
+    staff_a.language = "uk"
+    staff_a.save()
+    page = home(client, crm_a).content.decode()
+    assert f'href="{users_url}"' in page
+    assert ">Renamed Person</a>" in page
+    assert ">Контакти</a>" in page
