@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from crm.models import Crm, CrmUser
-from crm.rows import model_columns, model_from_row
+from crm.rows import model_columns, model_from_row, prepared_cursor
 from crm.selectors import crm_get_by_slug
 
 SESSION_KEY = "crm_sessions"
@@ -152,7 +152,7 @@ def crm_user_with_crm(
         params.append(account_id)
     if not conditions:
         raise ValueError("crm_user_with_crm() needs a condition.")
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(f"{select} WHERE {' AND '.join(conditions)}", params)
         row = cursor.fetchone()
     if row is None:

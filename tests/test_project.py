@@ -69,20 +69,37 @@ def test_production_settings_pass_the_deploy_checks():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.skipif(
+on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
 )
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@on_postgresql
 @pytest.mark.django_db
-def test_a_statement_run_again_and_again_is_prepared_once_per_connection():
-    from crm.models import Crm
+def test_a_request_path_statement_is_prepared_once_per_connection(crm_a):
+    from crm.models import CrmUser
+    from crm.sessions import crm_user_with_crm
 
-    def prepared() -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return [row[0] for row in cursor.fetchall()]
-
-    marker = "prepared-statement-check"
+    owner = CrmUser.objects.get(crm=crm_a)
     for _ in range(6):
-        list(Crm.objects.filter(name=marker))
-    statements = [s for s in prepared() if '"crm_crm"."name" = $1' in s]
-    assert len(statements) == 1, prepared()
+        assert crm_user_with_crm(crm_slug=crm_a.slug, user_ids=[owner.pk]) == owner
+    statements = [s for s in _prepared_statements() if "c.slug = $1" in s]
+    assert len(statements) == 1, _prepared_statements()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_other_queries_still_take_any_number_of_parameters(crm_a):
+    """Server-side binding caps a statement at 65,535 parameters; the ORM's
+    queries keep client-side binding, so a long ``id__in`` still works."""
+    from crm.models import Contact
+
+    ids = list(range(1, 70_001))
+    assert list(Contact.objects.filter(pk__in=ids)) == []
+    assert Contact.objects.filter(pk__in=ids).delete()[0] == 0

@@ -101,16 +101,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        # The statements behind every page (the session's user, a CRM's user, the
-        # Enter hand-off) run thousands of times a minute on each connection:
-        # parameters bound on the server let psycopg prepare a statement after
-        # its fifth run, so PostgreSQL parses and plans it once per connection
-        # instead of on every request. Off behind a pooler in transaction mode
-        # that cannot keep prepared statements (PgBouncer before 1.21).
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5}
-        )
+    # The statements on every request's path (a CRM's user, Enter, an API key)
+    # run thousands of times a minute on each connection: see
+    # crm.rows.prepared_cursor. Off behind a pooler in transaction mode that
+    # cannot keep prepared statements (PgBouncer before 1.21).
+    DATABASE_PREPARED_STATEMENTS = env.bool(
+        "DATABASE_PREPARED_STATEMENTS", default=True
+    )
+    if DATABASE_PREPARED_STATEMENTS:
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     # WAL lets the web process, the worker and beat share the file without
     # "database is locked" errors on every concurrent write.
@@ -122,6 +121,7 @@ else:
             "timeout": 20,
         }
     )
+    DATABASE_PREPARED_STATEMENTS = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, sessions and the Celery broker ------------------------------------

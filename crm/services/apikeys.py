@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import ApiKey, AuditEvent, Crm, CrmUser
+from crm.rows import prepared_cursor
 from crm.services.audit import audit_record
 from crm.services.secrets import secret_hash
 
@@ -169,7 +170,7 @@ def _key_row(key_hash: str) -> tuple | None:
     """The row of the live key with this hash, its CRM and the CRM's owner."""
     connection = connections[router.db_for_read(ApiKey)]
     sql, _loaders = _key_lookup_sql(connection.alias)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [CrmUser.Role.OWNER.value, key_hash])
         row = cursor.fetchone()
     return None if row is None else tuple(row)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEvent, ConnectionCode, Crm, CrmUser, SsoToken
-from crm.rows import model_columns, model_from_row
+from crm.rows import model_columns, model_from_row, prepared_cursor
 from crm.selectors import crm_get_by_slug
 from crm.services.audit import audit_event_new
 from crm.services.secrets import secret_hash, url_token_new
@@ -93,7 +93,7 @@ def sso_token_issue_for(
     params += _insert_values(connection, handoff, _ISSUE_FROM_MEMBER["token"])
     params += _insert_values(connection, entered, _ISSUE_FROM_MEMBER["audit"])
     params += [crm_id, account.pk]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -338,7 +338,7 @@ def _sso_claim_and_sign_in(
         "crm": slug if slug is not None else crm_id,
         "active": Crm.Status.ACTIVE,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
