@@ -31,7 +31,8 @@ def _layout(script_prefix: str) -> dict[str, object]:
         # The switcher's <option>s, each language named in itself, with the one
         # in use selected: built once per language, not looped over on every page.
         "language_options": {
-            selected: _language_options(selected) for selected, _ in settings.LANGUAGES
+            selected: _language_options(selected)
+            for selected, _name in settings.LANGUAGES
         },
     }
 
