@@ -314,10 +314,13 @@ def test_refusal_page_shows_who_is_signed_in_to_this_crm(client, crm_a, staff_a)
     assert staff_a.name in response.content.decode()
 
 
-@pytest.mark.skipif(
+one_statement_on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="PostgreSQL's data-modifying CTEs make it one statement (CI runs there)",
 )
+
+
+@one_statement_on_postgresql
 def test_redeem_is_one_statement_on_postgresql(
     client, crm_a, owner_a, django_assert_num_queries
 ):
@@ -356,10 +359,7 @@ def test_no_token_and_no_audit_when_enter_is_refused(client, crm_a, owner_a):
     assert not AuditEvent.objects.filter(action="crm.entered").exists()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL's data-modifying CTEs make it one statement (CI runs there)",
-)
+@one_statement_on_postgresql
 def test_enter_is_one_statement_after_the_account_on_postgresql(
     client, crm_a, owner_a, django_assert_num_queries
 ):
