@@ -32,10 +32,9 @@ def onboarding_start(
 
 def crm_enter(*, account: Account, crm_id: int) -> str:
     """Where to send the browser to land inside the CRM, signed in (Enter)."""
-    membership, token = sso_token_issue_for(account=account, crm_id=crm_id)
-    if membership is None:
+    crm, token = sso_token_issue_for(account=account, crm_id=crm_id)
+    if crm is None:
         raise Http404("No CRM of this account has this id.")
-    crm = membership.crm
     if not crm.is_active:
         raise SsoRefused(_crm_unavailable_message(crm))
     if token is None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.db.models import Model
 from django.http import Http404
@@ -58,118 +59,114 @@ def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
     return token
 
 
-def sso_token_issue_for(
-    *, account: Any, crm_id: int
-) -> tuple[CrmUser | None, str | None]:
-    """Enter from the portal: the Account's CRM user in the CRM ``crm_id`` (with
-    ``crm`` loaded; None when the Account has no user there) and a fresh token to
-    enter as them, stored with its audit record; no token (None) when the CRM is
+def sso_token_issue_for(*, account: Any, crm_id: int) -> tuple[Crm | None, str | None]:
+    """Enter from the portal: the CRM ``crm_id`` as the Account's CRM user there
+    sees it (None when the Account has no user there) and a fresh token to enter
+    as that user, stored with its audit record; no token (None) when the CRM is
     not active or the user is deactivated, for the caller to say which.
 
     On PostgreSQL the read, the token and the audit record are one statement (one
-    round trip, one commit); elsewhere the read, then ``sso_token_issue``."""
+    round trip, one commit), and the CRM comes back with just what Enter shows
+    (``_ENTER_CRM_FIELDS``); elsewhere the read, then ``sso_token_issue``."""
     connection = connections[SsoToken.objects.db]
     if connection.vendor != "postgresql":
         crm_user = crm_user_with_crm(account_id=account.pk, crm_id=crm_id)
-        if crm_user is None or not crm_user.crm.is_active or not crm_user.is_active:
-            return crm_user, None
-        return crm_user, sso_token_issue(crm_user=crm_user, account=account)
+        if crm_user is None:
+            return None, None
+        if not crm_user.crm.is_active or not crm_user.is_active:
+            return crm_user.crm, None
+        return crm_user.crm, sso_token_issue(crm_user=crm_user, account=account)
     token = url_token_new()
-    ttl = min(settings.SSO_TOKEN_TTL_SECONDS, 60)
-    handoff = SsoToken(
-        crm_id=crm_id,
-        account=account,
-        token_hash=secret_hash(purpose="sso", value=token),
-        expires_at=timezone.now() + timedelta(seconds=ttl),
-    )
-    entered = AuditEvent(
-        crm_id=crm_id,
-        action=AuditEvent.Action.CRM_ENTERED,
-        actor_account=account,
-        details={},
-    )
-    sql, user_loaders, crm_loaders = _sso_issue_sql(connection.alias)
-    params = [crm_id, account.pk, Crm.Status.ACTIVE]
-    params += _insert_values(connection, handoff, _ISSUE_FROM_MEMBER["token"])
-    params += _insert_values(connection, entered, _ISSUE_FROM_MEMBER["audit"])
-    params += [crm_id, account.pk]
+    now = timezone.now()
+    sql, crm_loaders = _sso_issue_sql(connection.alias)
+    params = {
+        "crm": crm_id,
+        "account": account.pk,
+        "active": Crm.Status.ACTIVE,
+        "hash": secret_hash(purpose="sso", value=token),
+        "now": now,
+        "expires": now + timedelta(seconds=min(settings.SSO_TOKEN_TTL_SECONDS, 60)),
+        "action": AuditEvent.Action.CRM_ENTERED,
+    }
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, None
-    split = len(user_loaders)
-    crm_user = model_from_row(CrmUser, connection, user_loaders, row[:split])
-    crm_user.crm = model_from_row(Crm, connection, crm_loaders, row[split:-1])
-    return crm_user, token if row[-1] else None
+    crm = model_from_row(Crm, connection, crm_loaders, row[:-1])
+    return crm, token if row[-1] else None
 
 
-# The columns of Enter's two rows that come from the CRM user read in the same
-# statement (``_sso_issue_sql``'s ``m``), by attribute name; every other column is
-# a parameter, from the unsaved row.
-_ISSUE_FROM_MEMBER = {
-    "token": {"crm_user_id": "m.user_id"},
-    "audit": {
+# What Enter needs of the CRM: where to go, or why it cannot be entered.
+_ENTER_CRM_FIELDS = ("id", "name", "slug", "status", "deletion_due_at")
+
+# The values of Enter's two new rows, by attribute name: parameters of
+# ``sso_token_issue_for`` (``%(...)s``), constants, or columns of the CRM user
+# read in the same statement (``m``).
+_ISSUE_VALUES = {
+    SsoToken: {
+        "crm_id": "%(crm)s",
+        "crm_user_id": "m.user_id",
+        "account_id": "%(account)s",
+        "token_hash": "%(hash)s",
+        "expires_at": "%(expires)s",
+        "used_at": "NULL",
+        "created_at": "%(now)s",
+    },
+    AuditEvent: {
+        "crm_id": "%(crm)s",
+        "action": "%(action)s",
+        "actor_account_id": "%(account)s",
         "actor_crm_user_id": "m.user_id",
         "actor_name": "m.name || ' <' || m.email || '>'",
+        "details": "'{}'::jsonb",
+        "created_at": "%(now)s",
     },
 }
 
 
-def _insert_values(connection, row: Model, from_member: dict[str, str]) -> list:
-    return [
-        field.get_db_prep_save(field.pre_save(row, add=True), connection)
-        for field in row._meta.concrete_fields
-        if not field.primary_key and field.attname not in from_member
-    ]
-
-
 @functools.cache
-def _sso_issue_sql(alias: str) -> tuple[str, list, list]:
-    """The statement of ``sso_token_issue_for`` and the loaders of the CRM user and
-    the CRM it reads back. Parameters: the CRM id, the Account id, the active
-    status, the token's values, the audit record's values, the CRM id and the
-    Account id again."""
+def _sso_issue_sql(alias: str) -> tuple[str, list]:
+    """The statement of ``sso_token_issue_for`` and the loaders of the CRM fields
+    it reads back. Every column of the two new rows must have its value in
+    ``_ISSUE_VALUES``: a field added to either model fails here, not silently."""
     connection = connections[alias]
     quote = connection.ops.quote_name
 
-    def insert_select(model, from_member, where):
+    def insert_select(model, where):
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        values = _ISSUE_VALUES[model]
+        missing = {f.attname for f in fields} ^ set(values)
+        if missing:
+            raise ImproperlyConfigured(
+                f"_ISSUE_VALUES[{model.__name__}] does not match its columns: "
+                f"{sorted(missing)}"
+            )
         columns = ", ".join(quote(f.column) for f in fields)
-        values = ", ".join(from_member.get(f.attname, "%s") for f in fields)
-        table = quote(model._meta.db_table)
+        selected = ", ".join(values[f.attname] for f in fields)
         return (
-            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - our names only
-            f"SELECT {values} FROM m WHERE {where}"
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {selected} FROM m WHERE {where}"
         )
 
     users, crms = quote(CrmUser._meta.db_table), quote(Crm._meta.db_table)
-    user_sql, user_loaders = model_columns(connection, CrmUser, "u")
-    crm_sql, crm_loaders = model_columns(connection, Crm, "c")
+    crm_fields = [Crm._meta.get_field(name) for name in _ENTER_CRM_FIELDS]
+    crm_sql, crm_loaders = model_columns(connection, Crm, "c", crm_fields)
     member = (
-        f"SELECT u.id AS user_id, u.name, u.email, u.is_active, c.status "  # noqa: S608
         f"FROM {users} u JOIN {crms} c ON c.id = u.crm_id "
-        "WHERE u.crm_id = %s AND u.account_id = %s"
+        "WHERE u.crm_id = %(crm)s AND u.account_id = %(account)s"
     )
     # A token only for an active user of an active CRM; the audit record only with
-    # a token. (The status is a parameter of its own CTE: the placeholders of the
-    # INSERTs' values come before their conditions.)
-    token = insert_select(
-        SsoToken,
-        _ISSUE_FROM_MEMBER["token"],
-        "m.is_active AND m.status = (SELECT status FROM active)",
-    )
-    audit = insert_select(
-        AuditEvent, _ISSUE_FROM_MEMBER["audit"], "EXISTS (SELECT 1 FROM t)"
-    )
+    # a token.
+    token = insert_select(SsoToken, "m.is_active AND m.status = %(active)s")
+    audit = insert_select(AuditEvent, "EXISTS (SELECT 1 FROM t)")
     sql = (
-        f"WITH m AS ({member}), active AS (SELECT %s::varchar AS status), "  # noqa: S608
+        "WITH m AS (SELECT u.id AS user_id, u.name, u.email, u.is_active, "  # noqa: S608
+        f"c.status {member}), "
         f"t AS ({token} RETURNING 1), a AS ({audit}) "
-        f"SELECT {', '.join(user_sql + crm_sql)}, EXISTS (SELECT 1 FROM t) "
-        f"FROM {users} u JOIN {crms} c ON c.id = u.crm_id "
-        "WHERE u.crm_id = %s AND u.account_id = %s"
+        f"SELECT {', '.join(crm_sql)}, EXISTS (SELECT 1 FROM t) {member}"
     )
-    return sql, user_loaders, crm_loaders
+    return sql, crm_loaders
 
 
 def _insert_together(*rows: Model) -> None:
