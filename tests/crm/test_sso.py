@@ -368,3 +368,22 @@ def test_enter_is_one_statement_after_the_account_on_postgresql(
         response = enter(client, crm_a)
     assert response.status_code == 302
     assert SsoToken.objects.count() == 1
+
+
+def test_enter_statement_refuses_to_build_when_a_column_has_no_value(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from crm.services import sso
+
+    values = {model: dict(columns) for model, columns in sso._ISSUE_VALUES.items()}
+    del values[AuditEvent]["details"]
+    monkeypatch.setattr(sso, "_ISSUE_VALUES", values)
+    sso._sso_issue_sql.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="details"):
+            sso._sso_issue_sql(connection.alias)
+    finally:
+        monkeypatch.undo()
+        sso._sso_issue_sql.cache_clear()
+    sql, _loaders = sso._sso_issue_sql(connection.alias)
+    assert "details" in sql
