@@ -5,13 +5,15 @@ from accounts import views as account_views
 from portal import views as portal_views
 
 urlpatterns = [
+    # The CRMs' pages and their API first: they carry most requests, and Django
+    # tries these patterns in order (the includes with an empty prefix descend).
+    path("c/<slug:slug>/", include("crm.urls")),
+    path("api/v1/", include("crm.api.urls")),
     path("", portal_views.landing, name="landing"),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
     path("portal/", include("portal.urls")),
     path("find/", portal_views.find_my_crms, name="find_my_crms"),
-    path("c/<slug:slug>/", include("crm.urls")),
-    path("api/v1/", include("crm.api.urls")),
     path("admin/", admin.site.urls),
     # Django's set_language, which also remembers the choice for a signed-in Account.
     path("i18n/setlang/", account_views.set_language, name="set_language"),
