@@ -5,14 +5,15 @@ from accounts import views as account_views
 from portal import views as portal_views
 
 urlpatterns = [
-    # The CRMs' pages and their API first: they carry most requests, and Django
-    # tries these patterns in order (the includes with an empty prefix descend).
+    # The CRMs' pages, their API and the portal first: they carry most requests,
+    # and Django tries these patterns in order (an include with an empty prefix is
+    # searched through for every address that gets to it).
     path("c/<slug:slug>/", include("crm.urls")),
     path("api/v1/", include("crm.api.urls")),
+    path("portal/", include("portal.urls")),
     path("", portal_views.landing, name="landing"),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
-    path("portal/", include("portal.urls")),
     path("find/", portal_views.find_my_crms, name="find_my_crms"),
     path("admin/", admin.site.urls),
     # Django's set_language, which also remembers the choice for a signed-in Account.
