@@ -136,11 +136,11 @@ def _sso_issue_sql(alias: str) -> tuple[str, list]:
     def insert_select(model, where):
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         values = _ISSUE_VALUES[model]
-        missing = {f.attname for f in fields} ^ set(values)
-        if missing:
+        mismatched = {f.attname for f in fields} ^ set(values)
+        if mismatched:
             raise ImproperlyConfigured(
                 f"_ISSUE_VALUES[{model.__name__}] does not match its columns: "
-                f"{sorted(missing)}"
+                f"{sorted(mismatched)}"
             )
         columns = ", ".join(quote(f.column) for f in fields)
         selected = ", ".join(values[f.attname] for f in fields)
