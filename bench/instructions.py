@@ -143,12 +143,11 @@ def child(operation: str, count: int) -> None:
     run["chain"]()  # signed in to the CRM, as after the first Enter
     for _ in range(WARM_UP):
         run[operation]()
-    # What the process holds by now is moved out of the collector's way, as a
-    # long-running worker's would be: otherwise a full collection of everything
-    # Django loaded falls inside one run and not the other, a million
-    # instructions per operation either way. Younger collections still count.
+    # No cyclic garbage collection while counting (it is 1-2 % of a request's
+    # work): a full collection of everything Django loaded costs tens of millions
+    # of instructions, and it would fall inside one run and not the other.
     gc.collect()
-    gc.freeze()
+    gc.disable()
     for _ in range(count):
         run[operation]()
 
