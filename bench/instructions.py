@@ -13,6 +13,8 @@ Run: .venv/bin/python bench/instructions.py [baseline|enter|enter_redeem|home|ch
 (``enter_redeem``: the Enter POST and the landing on the token's address; the
 landing alone is that less ``enter``.)
 ``BENCH_COUNT`` operations each, 20 by default; a run takes a minute or two.
+Compare runs of the same operations in the same order: an operation counted first
+counts less than after others (see BENCHMARKS.md, third session).
 """
 
 from __future__ import annotations
