@@ -80,26 +80,59 @@ def worker(tmp_path, eager_off):
         _stop(process)
 
 
-def _wait_for_files(folder: Path, count: int, timeout: float = 45.0) -> list[Path]:
+# Django's file backend writes this line after every message.
+_MESSAGE_END = "-" * 79 + "\n"
+
+
+def _outbox_messages(folder: Path) -> list[str]:
+    """Every complete email in the outbox. The file backend names its file after
+    the second and the connection object's address, so two emails sent in the same
+    second can share a file: messages are counted, not files."""
+    messages = []
+    for file in sorted(folder.iterdir()):
+        # The part after the last end line is a message still being written.
+        messages += file.read_text(errors="replace").split(_MESSAGE_END)[:-1]
+    return messages
+
+
+def test_outbox_counts_messages_not_files(tmp_path):
+    shared = "To: a@example.com\n\nfirst\n" + _MESSAGE_END
+    shared += "To: b@example.com\n\nsecond\n" + _MESSAGE_END
+    (tmp_path / "20261201-120000-1.log").write_text(shared + "To: c@exa")
+    alone = "To: d@example.com\n" + _MESSAGE_END
+    (tmp_path / "20261201-120001-2.log").write_text(alone)
+
+    messages = _outbox_messages(tmp_path)
+
+    assert [m.splitlines()[0] for m in messages] == [
+        "To: a@example.com",
+        "To: b@example.com",
+        "To: d@example.com",
+    ]
+
+
+def _wait_for_messages(folder: Path, count: int, timeout: float = 45.0) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        files = list(folder.iterdir())
-        if len(files) >= count:
-            return files
+        messages = _outbox_messages(folder)
+        if len(messages) >= count:
+            return messages
         time.sleep(0.2)
-    return list(folder.iterdir())
+    return _outbox_messages(folder)
 
 
 def worker_emails(worker, count: int) -> list[str]:
     """The texts of the emails the real worker sent once there are ``count`` of
     them; otherwise the test fails with the worker's log."""
     outbox, process = worker
-    files = _wait_for_files(outbox, count=count)
-    if len(files) < count:
+    messages = _wait_for_messages(outbox, count=count)
+    if len(messages) < count:
         process.terminate()
         log = process.communicate(timeout=20)[0].decode(errors="replace")
-        pytest.fail(f"the worker sent {len(files)} of {count} emails; its log:\n{log}")
-    return [file.read_text() for file in files]
+        pytest.fail(
+            f"the worker sent {len(messages)} of {count} emails; its log:\n{log}"
+        )
+    return messages
 
 
 def test_signup_welcome_email_is_sent_by_a_real_worker(client, worker):
