@@ -10,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
-from django.db.models import Model
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +54,10 @@ def sso_token_issue(*, crm_user: CrmUser, account: Any) -> str:
         actor_account=account,
         actor_crm_user=crm_user,
     )
-    _insert_together(handoff, entered)
+    # A token is never stored without its audit record.
+    with transaction.atomic():
+        handoff.save(force_insert=True)
+        entered.save(force_insert=True)
     return token
 
 
@@ -167,46 +169,6 @@ def _sso_issue_sql(alias: str) -> tuple[str, list]:
         f"SELECT {', '.join(crm_sql)}, EXISTS (SELECT 1 FROM t) {member}"
     )
     return sql, crm_loaders
-
-
-def _insert_together(*rows: Model) -> None:
-    """``save()`` of new rows, all or none, in one round trip and one commit where
-    the database allows it, and without reading the new ids back.
-
-    Every Enter stores a token and its audit record: on PostgreSQL the INSERTs
-    are chained as data-modifying CTEs of one statement (one WAL flush instead of
-    two), elsewhere they run in one transaction. Only for models with no signals
-    and no ``save()`` of their own; the ORM's INSERT costs more to build than to
-    run."""
-    connection = connections[type(rows[0]).objects.db]
-    inserts = [_insert_sql(connection, row) for row in rows]
-    if connection.vendor == "postgresql":
-        *first, last = inserts
-        ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _params) in enumerate(first))
-        sql = f"WITH {ctes} {last[0]}" if first else last[0]
-        params = [value for _sql, values in inserts for value in values]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-        return
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for sql, params in inserts:
-            cursor.execute(sql, params)
-
-
-def _insert_sql(connection, row: Model) -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    fields = [field for field in row._meta.concrete_fields if not field.primary_key]
-    values = [
-        field.get_db_prep_save(field.pre_save(row, add=True), connection)
-        for field in fields
-    ]
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return (
-        f"INSERT INTO {quote(row._meta.db_table)} ({columns}) "  # noqa: S608 - names
-        f"VALUES ({placeholders})",
-        values,
-    )
 
 
 def sso_token_redeem_at(*, slug: str, token: str) -> tuple[Crm, CrmUser | None]:
