@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -11,7 +12,6 @@ from accounts.models import Account
 from accounts.tasks import send_welcome_email
 from billing.services import referral_signup_attribute
 from config.celery import enqueue_after_commit
-from crm.links import crm_url
 from crm.models import Crm
 from crm.services import SsoRefused, crm_create, sso_token_issue_for
 from crm.tasks import send_memberships_email
@@ -41,7 +41,7 @@ def crm_enter(*, account: Account, crm_id: int) -> str:
         raise SsoRefused(
             _("Your user in this CRM has been deactivated. Ask its administrator.")
         )
-    return crm_url("sso_redeem", slug=crm.slug, token=token)
+    return reverse("crm:sso_redeem", kwargs={"slug": crm.slug, "token": token})
 
 
 def _crm_unavailable_message(crm: Crm) -> str:

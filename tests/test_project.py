@@ -5,9 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.conf import settings
-from django.db import connection
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -67,39 +65,3 @@ def test_production_settings_pass_the_deploy_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
-
-
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-)
-
-
-def _prepared_statements() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [row[0] for row in cursor.fetchall()]
-
-
-@on_postgresql
-@pytest.mark.django_db
-def test_a_request_path_statement_is_prepared_once_per_connection(crm_a):
-    from crm.models import CrmUser
-    from crm.sessions import crm_user_with_crm
-
-    owner = CrmUser.objects.get(crm=crm_a)
-    for _ in range(6):
-        assert crm_user_with_crm(crm_slug=crm_a.slug, user_ids=[owner.pk]) == owner
-    statements = [s for s in _prepared_statements() if "c.slug = $1" in s]
-    assert len(statements) == 1, _prepared_statements()
-
-
-@on_postgresql
-@pytest.mark.django_db
-def test_other_queries_still_take_any_number_of_parameters(crm_a):
-    """Server-side binding caps a statement at 65,535 parameters; the ORM's
-    queries keep client-side binding, so a long ``id__in`` still works."""
-    from crm.models import Contact
-
-    ids = list(range(1, 70_001))
-    assert list(Contact.objects.filter(pk__in=ids)) == []
-    assert Contact.objects.filter(pk__in=ids).delete()[0] == 0

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "allauth",
     "allauth.account",
     "rest_framework",
@@ -93,6 +94,10 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets render with the project's templates (templates/crm/widgets/), the
+# built-in widgets' templates coming from django.forms.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 # --- Database -------------------------------------------------------------------------
 # No DATABASE_URL: a SQLite file under var/, so a fresh clone runs with no services.
 DATABASES = {
@@ -101,15 +106,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # The statements on every request's path (a CRM's user, Enter, an API key)
-    # run thousands of times a minute on each connection: see
-    # crm.rows.prepared_cursor. Off behind a pooler in transaction mode that
-    # cannot keep prepared statements (PgBouncer before 1.21).
-    DATABASE_PREPARED_STATEMENTS = env.bool(
-        "DATABASE_PREPARED_STATEMENTS", default=True
-    )
-    if DATABASE_PREPARED_STATEMENTS:
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     # WAL lets the web process, the worker and beat share the file without
     # "database is locked" errors on every concurrent write.
@@ -121,7 +117,6 @@ else:
             "timeout": 20,
         }
     )
-    DATABASE_PREPARED_STATEMENTS = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, sessions and the Celery broker ------------------------------------

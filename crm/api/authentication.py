@@ -11,7 +11,6 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from crm.api.throttling import ApiKeyRateThrottle, revocations_are_checked
 from crm.models import ApiKey, CrmUser
 from crm.services.apikeys import api_key_authenticate
 
@@ -35,19 +34,10 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw_key = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
-        # A row read a few seconds ago will do when the rate limit, which runs
-        # for every request of this view, refuses a key revoked since.
-        view = (getattr(request, "parser_context", None) or {}).get("view")
-        recent = (
-            view is not None
-            and ApiKeyRateThrottle in getattr(view, "throttle_classes", ())
-            and revocations_are_checked()
-        )
-        api_key = api_key_authenticate(raw_key=raw_key, recent=recent)
+        api_key = api_key_authenticate(raw_key=raw_key)
         if api_key is None:
             # Unknown and revoked keys look the same from outside.
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
-        # The owner came with the key, in the same query.
         owner = api_key.owner
         request.crm = api_key.crm
         # A CRM without an owner cannot happen (provisioning creates one); the

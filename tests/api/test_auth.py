@@ -75,13 +75,13 @@ def test_last_used_is_written_at_most_once_a_minute(
     api_key, raw = api_key_create(crm=crm_a, name="A", created_by=owner_a)
     assert api_key.last_used_at is None
 
-    with django_assert_num_queries(2):  # look-up + first "last used"
+    with django_assert_num_queries(3):  # the key, its CRM's owner, "last used"
         api_key_authenticate(raw_key=raw)
     api_key.refresh_from_db()
     first = api_key.last_used_at
     assert first is not None
 
-    with django_assert_num_queries(1):  # look-up only
+    with django_assert_num_queries(2):  # the key and the owner only
         api_key_authenticate(raw_key=raw)
     api_key.refresh_from_db()
     assert api_key.last_used_at == first
@@ -139,6 +139,28 @@ def test_a_revoked_key_is_a_401(crm_a, owner_a, key_a, api_a):
     response = api_a.get("/api/v1/crm/")
     assert_error(response, 401, "authentication_failed")
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_a_key_revoked_elsewhere_is_refused_at_the_next_request(crm_a, api_a):
+    """Another process's revocation: only the database knows of it."""
+    assert api_a.get("/api/v1/crm/").status_code == 200
+    ApiKey.objects.filter(crm=crm_a).update(revoked_at=timezone.now())
+    for url in ("/api/v1/crm/", "/api/v1/contacts/"):
+        response = api_a.get(url)
+        assert_error(response, 401, "authentication_failed")
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_a_crm_status_change_is_seen_at_the_next_request(crm_a, api_a):
+    assert api_a.get("/api/v1/crm/").status_code == 200
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+    assert_error(api_a.get("/api/v1/crm/"), 403, "crm_unavailable")
+
+
+def test_the_key_acts_as_its_crms_owner(crm_a, owner_a, key_a):
+    api_key = api_key_authenticate(raw_key=key_a)
+    assert api_key.crm == crm_a
+    assert api_key.owner == owner_a
 
 
 def test_the_key_not_the_request_decides_the_crm(crm_a, crm_b, api_a):

@@ -1,11 +1,12 @@
 """Enter: the portal's one-time hand-off into a CRM."""
 
+import threading
 from datetime import timedelta
 from importlib import import_module
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -244,13 +245,12 @@ def test_enter_as_another_user_of_the_same_crm_makes_a_new_key(
     assert owner_a.name in client.get("/c/alpha/").content.decode()
 
 
-def test_a_user_read_before_a_deactivation_is_not_signed_in(crm_a, owner_a):
+def test_a_deactivated_user_is_not_signed_in_and_the_token_is_used_up(crm_a, owner_a):
     token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
-    stale = CrmUser.objects.get(pk=owner_a.pk)  # read while still active
     crm_user_set_active(crm_user=owner_a, is_active=False)
 
     with pytest.raises(SsoRefused, match="deactivated"):
-        sso_token_redeem(crm=crm_a, token=token, loaded=stale)
+        sso_token_redeem(crm=crm_a, token=token)
     owner_a.refresh_from_db()
     assert owner_a.last_login is None
     assert SsoToken.objects.get().used_at is not None  # used up all the same
@@ -260,12 +260,12 @@ def test_a_user_read_before_a_deactivation_is_not_signed_in(crm_a, owner_a):
 def test_a_token_is_never_stored_without_its_audit_record(crm_a, owner_a, monkeypatch):
     import crm.services.sso as sso
 
-    def broken_audit_event(**kwargs):
+    def broken_audit_record(**kwargs):
         event = AuditEvent(crm=crm_a, actor_name="x")
         event.action = None  # NOT NULL: the audit INSERT fails
-        return event
+        event.save()
 
-    monkeypatch.setattr(sso, "audit_event_new", broken_audit_event)
+    monkeypatch.setattr(sso, "audit_record", broken_audit_record)
     with pytest.raises(IntegrityError):
         sso_token_issue(crm_user=owner_a, account=crm_a.owner)
     assert not SsoToken.objects.exists()  # no token that could be used unaudited
@@ -314,25 +314,6 @@ def test_refusal_page_shows_who_is_signed_in_to_this_crm(client, crm_a, staff_a)
     assert staff_a.name in response.content.decode()
 
 
-one_statement_on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL's data-modifying CTEs make it one statement (CI runs there)",
-)
-
-
-@one_statement_on_postgresql
-def test_redeem_is_one_statement_on_postgresql(
-    client, crm_a, owner_a, django_assert_num_queries
-):
-    client.force_login(crm_a.owner)
-    url = enter(client, crm_a).url
-    with django_assert_num_queries(1):
-        landed = client.get(url)
-    assert landed.status_code == 302
-    owner_a.refresh_from_db()
-    assert owner_a.last_login is not None
-
-
 def test_enter_from_the_portal_stores_a_token_for_the_user_and_audits_it(
     client, crm_a, owner_a
 ):
@@ -359,31 +340,28 @@ def test_no_token_and_no_audit_when_enter_is_refused(client, crm_a, owner_a):
     assert not AuditEvent.objects.filter(action="crm.entered").exists()
 
 
-@one_statement_on_postgresql
-def test_enter_is_one_statement_after_the_account_on_postgresql(
-    client, crm_a, owner_a, django_assert_num_queries
-):
-    client.force_login(crm_a.owner)
-    with django_assert_num_queries(2):  # the Account (the login), then Enter's
-        response = enter(client, crm_a)
-    assert response.status_code == 302
-    assert SsoToken.objects.count() == 1
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_redeems_sign_in_once(crm_a, owner_a):
+    token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
+    outcomes = []
+    barrier = threading.Barrier(4)
 
+    def redeem():
+        barrier.wait()
+        try:
+            outcomes.append(sso_token_redeem(crm=crm_a, token=token).pk)
+        except SsoRefused as refusal:
+            outcomes.append(refusal.message)
+        finally:
+            connections.close_all()  # this thread's own, persistent or not
 
-def test_enter_statement_refuses_to_build_when_a_column_has_no_value(monkeypatch):
-    from django.core.exceptions import ImproperlyConfigured
+    threads = [threading.Thread(target=redeem) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
-    from crm.services import sso
-
-    values = {model: dict(columns) for model, columns in sso._ISSUE_VALUES.items()}
-    del values[AuditEvent]["details"]
-    monkeypatch.setattr(sso, "_ISSUE_VALUES", values)
-    sso._sso_issue_sql.cache_clear()
-    try:
-        with pytest.raises(ImproperlyConfigured, match="details"):
-            sso._sso_issue_sql(connection.alias)
-    finally:
-        monkeypatch.undo()
-        sso._sso_issue_sql.cache_clear()
-    sql, _loaders = sso._sso_issue_sql(connection.alias)
-    assert "details" in sql
+    assert outcomes.count(owner_a.pk) == 1, outcomes
+    refused = [outcome for outcome in outcomes if outcome != owner_a.pk]
+    assert len(refused) == 3
+    assert all("already been used" in message for message in refused)
