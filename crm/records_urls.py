@@ -8,6 +8,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_progress, name="job"),
     path("deals/", views.deals_board, name="deals_board"),
     path("deals/<int:record_id>/move/", views.deal_move_view, name="deal_move"),
+    path("pick/<slug:entity>/", views.record_picker_view, name="record_picker"),
     path("settings/fields/", views.custom_fields, name="custom_fields"),
     path("settings/pipelines/", views.pipelines_settings, name="pipelines"),
 ]

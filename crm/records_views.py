@@ -8,14 +8,20 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.decorators import crm_admin_required, crm_view
+from crm.forms.records import RECORD_FORMS, picker_chosen
 from crm.models import BulkDeleteJob, CrmUser, CustomField, Pipeline, PipelineStatus
 from crm.records_selectors import records_filtered
 from crm.rights import can
@@ -29,6 +35,7 @@ from crm.services.records import (
     note_add,
     record_get,
     record_set_archived,
+    visible_records,
 )
 
 PAGE_SIZE = 50
@@ -54,13 +61,16 @@ def _filter_params(data: QueryDict) -> dict[str, str]:
     }
 
 
-def _refuse(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
-    return render(request, "403.html", {"reason": str(error)}, status=403)
+def _refuse(
+    request: HttpRequest, error: PermissionDenied | None = None
+) -> HttpResponse:
+    reason = str(error) if error else _("Your rights do not allow this.")
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     if not can(request.crm_user, entity, "view"):
-        return _refuse(request, PermissionDenied(_("Your rights do not allow this.")))
+        return _refuse(request)
     params = _filter_params(request.GET)
     records = records_filtered(
         crm=request.crm, actor=request.crm_user, entity=entity, params=params
@@ -86,59 +96,40 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
 def record_form(
     request: HttpRequest, entity: str, record_id: int | None = None
 ) -> HttpResponse:
+    """Create or edit a record through its form: the form checks what was
+    submitted against this CRM's choices, the record service writes it."""
     record = None
     if record_id is not None:
         record = record_get(
             crm=request.crm, actor=request.crm_user, entity=entity, record_id=record_id
         )
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        data = {
-            key: request.POST.get(key, "")
-            for key in ("name", "email", "phone", "amount")
-            if key in request.POST
-        }
-        if "amount" in data:
-            # "1234,50" where the language writes a decimal comma.
-            data["amount"] = formats.sanitize_separators(data["amount"].strip())
-        if request.POST.get("responsible_id"):
-            data["responsible_id"] = request.POST["responsible_id"]
-        for key in ("pipeline_id", "status_id"):
-            if request.POST.get(key):
-                data[key] = request.POST[key]
-        if entity == "contact" and "companies_shown" in request.POST:
-            data["company_ids"] = request.POST.getlist("company_ids")
-        if entity == "deal" and "links_shown" in request.POST:
-            data["contact_ids"] = request.POST.getlist("contact_ids")
-            data["company_id"] = request.POST.get("company_id") or None
-        data["custom"] = {
-            key[3:]: (
-                request.POST.getlist(key)
-                if len(request.POST.getlist(key)) > 1
-                else request.POST[key]
+        if not can(request.crm_user, entity, "edit", record):
+            return _refuse(
+                request, PermissionDenied(_("Your rights do not allow this."))
             )
-            for key in request.POST
-            if key.startswith("cf_")
-        }
+    elif not can(request.crm_user, entity, "create"):
+        return _refuse(request)
+    form = RECORD_FORMS[entity](
+        request.POST if request.method == "POST" else None,
+        instance=record,
+        crm=request.crm,
+        actor=request.crm_user,
+    )
+    if request.method == "POST" and form.is_valid():
         try:
             saved = SAVERS[entity](
                 crm=request.crm,
                 actor=request.crm_user,
-                data=data,
+                data=form.service_data(),
                 **{f"{entity}_id": record_id},
             )
         except PermissionDenied as error:
             return _refuse(request, error)
         except ValidationError as error:
-            errors = (
-                error.message_dict
-                if hasattr(error, "error_dict")
-                else {"__all__": error.messages}
-            )
+            form.add_service_error(error)
         else:
             messages.success(request, _("Saved."))
             return redirect(f"{_base(request, entity)}{saved.pk}/")
-    fields = custom_fields_for(crm=request.crm, entity=entity)
     return render(
         request,
         "crm/records/form.html",
@@ -146,45 +137,48 @@ def record_form(
             "entity": entity,
             "title": ENTITY_LABELS[entity][0],
             "record": record,
-            "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
-            "fields": fields,
-            "users": CrmUser.objects.for_crm(request.crm).filter(is_active=True),
-            "pipelines": Pipeline.objects.for_crm(request.crm).prefetch_related(
-                "statuses"
-            ),
+            "form": form,
         },
-        status=400 if errors else 200,
+        status=400 if form.errors else 200,
     )
 
 
-LINK_CHOICES_LIMIT = 500
+PICKER_RESULTS = 20
+# The form fields each picker serves.
+PICKER_FIELDS = {"company": ("company", "companies"), "contact": ("contacts",)}
 
 
-def _linkable(request: HttpRequest, entity: str, record) -> dict:
-    """Companies (for a contact) or companies and contacts (for a deal) to pick
-    from, with the ones already linked marked."""
-    from crm.models import Company, Contact
-
-    crm = request.crm
-    result: dict = {}
-    if entity in ("contact", "deal"):
-        result["companies"] = (
-            Company.objects.for_crm(crm)
-            .order_by("name")
-            .only("pk", "name")[:LINK_CHOICES_LIMIT]
-        )
-    if entity == "deal":
-        result["contacts"] = (
-            Contact.objects.for_crm(crm)
-            .order_by("name")
-            .only("pk", "name")[:LINK_CHOICES_LIMIT]
-        )
-    if record is not None and entity == "contact":
-        result["chosen_companies"] = set(record.companies.values_list("pk", flat=True))
-    if record is not None and entity == "deal":
-        result["chosen_contacts"] = set(record.contacts.values_list("pk", flat=True))
-    return result
+def record_picker(request: HttpRequest, entity: str) -> HttpResponse:
+    """A record form's searchable picker, drawn again with what is chosen now
+    and the visible records whose name has the search text."""
+    name = request.GET.get("field", "")
+    if entity not in PICKER_FIELDS or name not in PICKER_FIELDS[entity]:
+        raise Http404
+    if not can(request.crm_user, entity, "view"):
+        return _refuse(request)
+    visible = visible_records(crm=request.crm, actor=request.crm_user, entity=entity)
+    values = {v for v in request.GET.getlist(name) if v}
+    if not all(v.isascii() and v.isdigit() for v in values):
+        return HttpResponseBadRequest(_("A record ID is a whole number."))
+    chosen = picker_chosen(visible, values)
+    if len(chosen) != len(values):
+        raise Http404
+    query = " ".join(request.GET.get("picker_q", "").split())[:200]
+    results = visible.exclude(pk__in=[record.pk for record in chosen])
+    if query:
+        results = results.filter(name__icontains=query)
+    picker = {
+        "name": name,
+        "multiple": request.GET.get("multiple") != "0",
+        "url": request.path,
+        "chosen": chosen,
+        "results": list(
+            results.order_by("name", "pk").only("pk", "name")[:PICKER_RESULTS]
+        ),
+        "query": query,
+        "entity": entity,
+    }
+    return render(request, "crm/widgets/_record_picker_body.html", {"picker": picker})
 
 
 def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
@@ -342,6 +336,12 @@ def _entity_views(entity: str):
 
 @require_http_methods(["GET"])
 @crm_view
+def record_picker_view(request: HttpRequest, entity: str) -> HttpResponse:
+    return record_picker(request, entity)
+
+
+@require_http_methods(["GET"])
+@crm_view
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = BulkDeleteJob.objects.for_crm(request.crm).filter(pk=job_id).first()
     if job is None:
@@ -354,7 +354,7 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @crm_view
 def deals_board(request: HttpRequest) -> HttpResponse:
     if not can(request.crm_user, "deal", "view"):
-        return _refuse(request, PermissionDenied(_("Your rights do not allow this.")))
+        return _refuse(request)
     pipelines = list(Pipeline.objects.for_crm(request.crm).order_by("position", "pk"))
     if not pipelines:
         return render(request, "crm/records/board.html", {"pipelines": []})

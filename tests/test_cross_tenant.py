@@ -17,6 +17,7 @@ SAMPLE_KWARGS = {
     "job_id": 1,
     "api_key_id": 1,
     "action": "archive",
+    "entity": "company",
 }
 ID_PARAMETERS = {"crm_user_id", "group_id", "record_id", "job_id", "api_key_id"}
 

@@ -28,6 +28,7 @@ from accounts.services import account_send_welcome_email
 from crm.models import CrmUser, Deal, Pipeline
 from crm.services.crms import crm_send_memberships_email
 from crm.services.invitations import crm_send_invitation_email
+from tests.browser_forms import form_data
 from tests.factories import (
     DEFAULT_PASSWORD,
     AccountFactory,
@@ -550,18 +551,11 @@ def test_a_deal_amount_is_shown_and_edited_the_crm_users_way(db):
     crm_login(client, admin)
     card = client.get(f"/c/alpha/deals/{deal.pk}/").content.decode()
     assert "1\xa0234,50" in card
-    # The edit form holds a number the browser can send back as it is ...
+    # The edit form writes the amount as Ukrainian does, and reads it back so.
     edit = client.get(f"/c/alpha/deals/{deal.pk}/edit/").content.decode()
-    assert 'name="amount" value="1234.50"' in edit
-    # ... and a decimal comma, as Ukrainian writes it, is understood.
+    assert 'name="amount" value="1234,50"' in edit
     response = client.post(
-        f"/c/alpha/deals/{deal.pk}/edit/",
-        {
-            "name": deal.name,
-            "amount": "99,95",
-            "status_id": deal.status_id,
-            "responsible_id": admin.pk,
-        },
+        f"/c/alpha/deals/{deal.pk}/edit/", form_data(edit, amount="99,95")
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     deal.refresh_from_db()

@@ -6,6 +6,7 @@ from django.test import Client
 from crm.models import BulkDeleteJob, Contact, CrmUser, CustomField, PipelineStatus
 from crm.rights import rights_default
 from crm.services import deletion
+from tests.browser_forms import form_data
 from tests.factories import (
     DEFAULT_PASSWORD,
     CompanyFactory,
@@ -58,7 +59,10 @@ def test_contact_list_filters_and_runs_constant_queries(
 
 
 def test_create_edit_archive_restore_and_note(admin, crm_a, owner_a):
-    created = admin.post("/c/alpha/contacts/new/", {"name": "Neo", "email": "neo@x.io"})
+    form = admin.get("/c/alpha/contacts/new/").content.decode()
+    created = admin.post(
+        "/c/alpha/contacts/new/", form_data(form, name="Neo", email="neo@x.io")
+    )
     contact = Contact.objects.get(name="Neo")
     assert created.url == f"/c/alpha/contacts/{contact.pk}/"
     card = admin.get(created.url).content.decode()
@@ -72,9 +76,14 @@ def test_create_edit_archive_restore_and_note(admin, crm_a, owner_a):
     admin.post(f"/c/alpha/contacts/{contact.pk}/restore/")
     assert "Neo" in admin.get("/c/alpha/contacts/").content.decode()
 
-    bad = admin.post(f"/c/alpha/contacts/{contact.pk}/edit/", {"name": "  "})
+    edit = admin.get(f"/c/alpha/contacts/{contact.pk}/edit/").content.decode()
+    bad = admin.post(
+        f"/c/alpha/contacts/{contact.pk}/edit/", form_data(edit, name="  ")
+    )
     assert bad.status_code == 400
     assert "A name is required." in bad.content.decode()
+    contact.refresh_from_db()
+    assert (contact.name, contact.email) == ("Neo", "neo@x.io")
 
 
 def test_single_delete_needs_post_and_the_right(client, crm_a, staff_a):
@@ -207,17 +216,21 @@ def test_companies_list_and_card(admin, crm_a, owner_a):
 
 def test_contact_links_to_companies_and_back(admin, crm_a, owner_a, staff_b):
     acme, globex = CompanyFactory.create_batch(2, responsible=owner_a)
+    form = admin.get("/c/alpha/contacts/new/").content.decode()
     admin.post(
         "/c/alpha/contacts/new/",
-        {"name": "Linked", "companies_shown": "1", "company_ids": [acme.pk, globex.pk]},
+        form_data(form, name="Linked", companies=[str(acme.pk), str(globex.pk)]),
     )
     contact = Contact.objects.get(name="Linked")
     assert set(contact.companies.all()) == {acme, globex}
     assert "Linked" in admin.get(f"/c/alpha/companies/{acme.pk}/").content.decode()
     foreign = CompanyFactory(responsible=staff_b)
+    edit = admin.get(f"/c/alpha/contacts/{contact.pk}/edit/").content.decode()
     response = admin.post(
         f"/c/alpha/contacts/{contact.pk}/edit/",
-        {"name": "Linked", "companies_shown": "1", "company_ids": [foreign.pk]},
+        form_data(edit, companies=[str(foreign.pk)]),
     )
-    assert response.status_code == 404
+    # Another CRM's company is no choice here: refused like one that never was.
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
     assert set(contact.companies.all()) == {acme, globex}

@@ -1,0 +1,347 @@
+"""The create and edit forms of contacts, companies and deals.
+
+Forms validate what a person submitted, with every choice scoped to the CRM and to
+what the person may see; the record services then write it. An edit form shows every
+field it saves and saves every field it shows: links to records the person cannot
+see are not on the form and are kept as they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from crm.models import (
+    Company,
+    Contact,
+    ContactCompany,
+    Crm,
+    CrmUser,
+    CustomField,
+    Deal,
+    DealContact,
+    Pipeline,
+    PipelineStatus,
+)
+from crm.rights import scope_queryset
+from crm.services.records import TEXT_VALUE_MAX_LENGTH, custom_fields_for
+
+CUSTOM_PREFIX = "cf_"
+# What a service's refusal names, and the form field that shows it.
+SERVICE_ERROR_FIELDS = {
+    "responsible_id": "responsible",
+    "status_id": "status",
+    "pipeline_id": "status",
+    "company_id": "company",
+    "company_ids": "companies",
+    "contact_ids": "contacts",
+}
+
+
+class RecordPicker(forms.Widget):
+    """A searchable choice of records of a CRM: the chosen ones as checked boxes
+    (radios for a single choice), a search box and the matches to tick, served
+    by ``crm:record_picker`` through htmx. Only the chosen records are rendered,
+    so a CRM with a hundred thousand companies costs one small query. Without
+    JavaScript the chosen ones can still be unticked."""
+
+    template_name = "crm/widgets/record_picker.html"
+
+    def __init__(self, *, entity: str, multiple: bool, attrs=None) -> None:
+        super().__init__(attrs)
+        self.entity = entity
+        self.multiple = multiple
+        self.search_url = ""
+
+    def value_from_datadict(self, data, files, name):
+        if self.multiple:
+            return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+        return data.get(name)
+
+    def id_for_label(self, id_):
+        # The field's label names the search box: the first thing to type in.
+        return f"{id_}_q" if id_ else id_
+
+    def value_omitted_from_data(self, data, files, name):
+        # An unticked box sends nothing: a missing name means "none chosen".
+        return False
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        ids = value if isinstance(value, list | tuple) else [value]
+        chosen = picker_chosen(self.choices.queryset, ids)
+        context["picker"] = {
+            "name": name,
+            "multiple": self.multiple,
+            "url": self.search_url,
+            "chosen": chosen,
+            "results": [],
+            "query": "",
+            "entity": self.entity,
+        }
+        return context
+
+
+def picker_chosen(queryset, ids) -> list:
+    """The records of ``queryset`` among ``ids`` (junk ids are left out)."""
+    wanted = {int(i) for i in ids if str(i).isascii() and str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(queryset.filter(pk__in=wanted).order_by("name").only("pk", "name"))
+
+
+def _custom_form_field(field: CustomField) -> forms.Field:
+    label = field.name
+    if field.type == CustomField.Type.NUMBER:
+        return forms.DecimalField(
+            label=label, required=False, localize=True, max_digits=30
+        )
+    if field.type == CustomField.Type.DATE:
+        return forms.DateField(
+            label=label,
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        )
+    if field.type == CustomField.Type.SELECT:
+        return forms.ChoiceField(
+            label=label,
+            required=False,
+            choices=[("", "—"), *((o, o) for o in field.options)],
+        )
+    if field.type == CustomField.Type.MULTISELECT:
+        return forms.MultipleChoiceField(
+            label=label,
+            required=False,
+            choices=[(o, o) for o in field.options],
+            widget=forms.CheckboxSelectMultiple,
+        )
+    return forms.CharField(
+        label=label, required=False, max_length=TEXT_VALUE_MAX_LENGTH
+    )
+
+
+def _custom_initial(field: CustomField, value: Any) -> Any:
+    if value is None:
+        return [] if field.type == CustomField.Type.MULTISELECT else None
+    return value
+
+
+class RecordForm(forms.ModelForm):
+    """What every record's form has: name, responsible and the CRM's custom
+    fields of the entity, each as a typed form field ``cf_<field id>``."""
+
+    entity: str = ""
+
+    def __init__(self, *args, crm: Crm, actor: CrmUser, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.crm, self.actor = crm, actor
+        self.fields["name"].error_messages["required"] = _("A name is required.")
+        responsible = self.fields["responsible"]
+        active = CrmUser.objects.for_crm(crm).filter(is_active=True)
+        responsible.queryset = active.order_by("name")
+        responsible.empty_label = None
+        responsible.label_from_instance = lambda crm_user: crm_user.name
+        if self.instance.pk is None:
+            responsible.initial = actor.pk
+        self.custom_fields = custom_fields_for(crm=crm, entity=self.entity)
+        current = self.instance.custom or {}
+        for field in self.custom_fields:
+            form_field = _custom_form_field(field)
+            form_field.initial = _custom_initial(field, current.get(str(field.pk)))
+            form_field.help_text = _("Field ID %(id)s") % {"id": field.pk}
+            self.fields[f"{CUSTOM_PREFIX}{field.pk}"] = form_field
+
+    def visible(self, model):
+        """The records of ``model`` in this CRM that the person may see."""
+        entity = {Contact: "contact", Company: "company"}[model]
+        return scope_queryset(
+            self.actor, entity, "view", model.objects.for_crm(self.crm)
+        )
+
+    def setup_picker(self, name: str, model) -> None:
+        field = self.fields[name]
+        field.queryset = self.visible(model)
+        widget = field.widget
+        widget.choices = field.choices
+        widget.search_url = reverse(
+            "crm:record_picker",
+            kwargs={"slug": self.crm.slug, "entity": widget.entity},
+        )
+
+    def custom_values(self) -> dict[str, Any]:
+        values = {}
+        for field in self.custom_fields:
+            value = self.cleaned_data.get(f"{CUSTOM_PREFIX}{field.pk}")
+            if value in (None, "", []):
+                values[str(field.pk)] = None
+            elif field.type == CustomField.Type.DATE:
+                values[str(field.pk)] = value.isoformat()
+            elif field.type == CustomField.Type.NUMBER:
+                values[str(field.pk)] = str(value)
+            else:
+                values[str(field.pk)] = value
+        return values
+
+    def kept_links(self, through, own: str, other_model, shown) -> list[int]:
+        """The ids to link: those ticked on the form, and those linked already
+        that the person cannot see (they were not on the form to untick)."""
+        ids = {record.pk for record in shown}
+        if self.instance.pk is not None:
+            other = other_model._meta.model_name
+            unseen = (
+                through.objects.for_crm(self.crm)
+                .filter(**{own: self.instance.pk})
+                .exclude(**{f"{other}_id__in": self.visible(other_model).values("pk")})
+            )
+            ids |= set(unseen.values_list(f"{other}_id", flat=True))
+        return sorted(ids)
+
+    def service_data(self) -> dict[str, Any]:
+        data = {
+            "name": self.cleaned_data["name"],
+            "responsible_id": self.cleaned_data["responsible"].pk,
+            "custom": self.custom_values(),
+        }
+        return data
+
+    def add_service_error(self, error) -> None:
+        """A service's refusal beside the field it names, else above the form."""
+        for key, messages in getattr(
+            error, "message_dict", {None: error.messages}
+        ).items():
+            field = SERVICE_ERROR_FIELDS.get(key, key)
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class ContactForm(RecordForm):
+    entity = "contact"
+
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "phone", "companies", "responsible"]
+        labels = {
+            "name": pgettext_lazy("person", "Name"),
+            "email": _("Email"),
+            "phone": _("Phone"),
+            "companies": _("Companies"),
+            "responsible": _("Responsible"),
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autofocus": True}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "companies": RecordPicker(entity="company", multiple=True),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_picker("companies", Company)
+
+    def service_data(self) -> dict[str, Any]:
+        data = super().service_data()
+        data["email"] = self.cleaned_data["email"]
+        data["phone"] = self.cleaned_data["phone"]
+        data["company_ids"] = self.kept_links(
+            ContactCompany, "contact", Company, self.cleaned_data["companies"]
+        )
+        return data
+
+
+class CompanyForm(RecordForm):
+    entity = "company"
+
+    class Meta:
+        model = Company
+        fields = ["name", "responsible"]
+        labels = {"name": _("Name"), "responsible": _("Responsible")}
+        widgets = {"name": forms.TextInput(attrs={"autofocus": True})}
+
+
+class StatusChoiceField(forms.ModelChoiceField):
+    """A status, offered grouped by its pipeline."""
+
+    def __init__(self, *, crm: Crm, **kwargs) -> None:
+        statuses = (
+            PipelineStatus.objects.for_crm(crm)
+            .select_related("pipeline")
+            .order_by("pipeline__position", "pipeline_id", "position", "pk")
+        )
+        super().__init__(queryset=statuses, empty_label=None, **kwargs)
+        groups: dict[Pipeline, list] = {}
+        for status in statuses:
+            groups.setdefault(status.pipeline, []).append((status.pk, status.name))
+        self.widget.choices = [
+            (pipeline.name, options) for pipeline, options in groups.items()
+        ]
+
+
+class DealForm(RecordForm):
+    entity = "deal"
+
+    class Meta:
+        model = Deal
+        fields = ["name", "amount", "status", "company", "contacts", "responsible"]
+        localized_fields = ["amount"]
+        labels = {
+            "name": _("Name"),
+            "amount": _("Amount"),
+            "company": _("Company"),
+            "contacts": _("Contacts"),
+            "responsible": _("Responsible"),
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autofocus": True}),
+            "amount": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "company": RecordPicker(entity="company", multiple=False),
+            "contacts": RecordPicker(entity="contact", multiple=True),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Read before validation copies the submitted company onto the instance.
+        self.company_id_before = self.instance.company_id
+        self.fields["status"] = StatusChoiceField(
+            crm=self.crm,
+            label=_("Pipeline and status"),
+            initial=self.instance.status_id if self.instance.pk else None,
+        )
+        self.fields["amount"].required = False
+        self.setup_picker("company", Company)
+        self.setup_picker("contacts", Contact)
+        self.order_fields(["name", "amount", "status", "company", "contacts"])
+
+    def kept_company(self):
+        """The company ticked, or a company the person cannot see that the deal
+        has (it was not on the form to change)."""
+        chosen = self.cleaned_data["company"]
+        current = self.company_id_before
+        if current and not self.visible(Company).filter(pk=current).exists():
+            return current
+        return chosen.pk if chosen else None
+
+    def service_data(self) -> dict[str, Any]:
+        data = super().service_data()
+        status = self.cleaned_data["status"]
+        data["amount"] = self.cleaned_data["amount"] or 0
+        data["pipeline_id"] = status.pipeline_id
+        data["status_id"] = status.pk
+        data["company_id"] = self.kept_company()
+        data["contact_ids"] = self.kept_links(
+            DealContact, "deal", Contact, self.cleaned_data["contacts"]
+        )
+        return data
+
+
+RECORD_FORMS: dict[str, type[RecordForm]] = {
+    "contact": ContactForm,
+    "company": CompanyForm,
+    "deal": DealForm,
+}
+
+PICKER_LABELS = {
+    "company": pgettext_lazy("picker", "Search companies"),
+    "contact": pgettext_lazy("picker", "Search contacts"),
+}
