@@ -30,7 +30,7 @@ class Wallet(models.Model):
     crm_name = models.CharField(_("CRM name"), max_length=CRM_NAME_MAX_LENGTH)
     currency = models.CharField(_("currency"), max_length=3)
     balance = models.DecimalField(_("balance"), default=ZERO, **MONEY)
-    # Grows with every entry: the portal list's cache fingerprint reads it.
+    # How many ledger entries the balance sums: reconciliation compares the two.
     entry_count = models.PositiveBigIntegerField(_("entries"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -120,7 +120,6 @@ def crm_user_set_language(*, crm_user: CrmUser, language: str | None) -> CrmUser
     """Remember the language this CRM user's pages and emails speak in this CRM."""
     if language in dict(settings.LANGUAGES) and language != crm_user.language:
         crm_user.language = language
-        # No updated_at: choosing a language changes nothing an admin looks after.
         CrmUser.objects.filter(pk=crm_user.pk).update(language=language)
     return crm_user
 
