@@ -4,10 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import Note
+from crm.models import CustomField, Note
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
+    CrmGroupFactory,
     CrmUserFactory,
     DealFactory,
     PipelineFactory,
@@ -49,6 +50,19 @@ def _seed_users(crm, staff, n):
     CrmUserFactory.create_batch(n, crm=crm)
 
 
+def _seed_groups(crm, staff, n):
+    CrmGroupFactory.create_batch(n, crm=crm)
+
+
+def _seed_custom_fields(crm, staff, n):
+    CustomField.objects.bulk_create(
+        [
+            CustomField(crm=crm, entity="contact", name=f"F{i}", type="text")
+            for i in range(n)
+        ]
+    )
+
+
 def _seed_pipelines(crm, staff, n):
     for pipeline in PipelineFactory.create_batch(n, crm=crm):
         PipelineStatusFactory.create_batch(2, pipeline=pipeline)
@@ -62,6 +76,8 @@ def _seed_pipelines(crm, staff, n):
         ("/api/v1/deals/", _seed_deals),
         ("/api/v1/notes/", _seed_notes),
         ("/api/v1/users/", _seed_users),
+        ("/api/v1/groups/", _seed_groups),
+        ("/api/v1/custom-fields/", _seed_custom_fields),
         ("/api/v1/pipelines/", _seed_pipelines),
     ],
 )
