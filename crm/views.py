@@ -3,7 +3,7 @@ from __future__ import annotations
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +23,6 @@ from crm.forms import (
     SetPasswordForm,
     form_add_service_errors,
 )
-from crm.links import crm_url
 from crm.models import CrmUser
 from crm.rights import rights_summary
 from crm.services import (
@@ -178,7 +177,7 @@ def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     # since the token was issued: no second line for the same sign-in.
     crm_session_login(request, crm_user)
     # Off the token's URL at once, so it is not kept in history or sent as Referer.
-    return HttpResponseRedirect(crm_url("home", slug=crm.slug))
+    return redirect("crm:home", slug=crm.slug)
 
 
 @require_POST

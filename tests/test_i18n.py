@@ -104,6 +104,57 @@ def test_switcher_in_a_crm_posts_to_that_crm(client, owner_crm_user):
     assert '<label for="language-select">' in header
 
 
+# A CRM's top bar: its sections, Settings, sign-out, the switcher's label and button.
+TOP_BAR = {
+    "en": (
+        "Contacts",
+        "Companies",
+        "Deals",
+        "Settings",
+        "Sign out",
+        "Language",
+        "Change",
+    ),
+    "uk": ("Контакти", "Компанії", "Угоди", "Налаштування", "Вийти", "Мова", "Змінити"),
+    "ru": ("Контакты", "Компании", "Сделки", "Настройки", "Выйти", "Язык", "Изменить"),
+}
+
+
+@pytest.mark.parametrize("language", TOP_BAR)
+def test_crm_top_bar_speaks_the_crm_users_language(client, owner_crm_user, language):
+    owner_crm_user.name = "Олена"
+    owner_crm_user.language = language
+    owner_crm_user.save()
+    crm_login(client, owner_crm_user)
+    page = client.get(reverse("crm:home", kwargs={"slug": "alpha"})).content.decode()
+    header = page.split("<header", 1)[1].split("</header>", 1)[0]
+    contacts, companies, deals, settings_, sign_out, label, change = TOP_BAR[language]
+    links = [
+        ("crm:home", "Alpha Traders"),
+        ("crm:contact_list", contacts),
+        ("crm:company_list", companies),
+        ("crm:deals_board", deals),
+        ("crm:users", settings_),  # the owner may manage the CRM
+        ("crm:profile", "Олена"),
+    ]
+    for name, text in links:
+        url = reverse(name, kwargs={"slug": "alpha"})
+        assert re.search(rf'<a [^>]*href="{url}">{text}</a>', header), name
+    logout = reverse("crm:logout", kwargs={"slug": "alpha"})
+    assert f'<form method="post" action="{logout}"' in header
+    assert f">{sign_out}</button>" in header
+    assert f'<label for="language-select">{label}</label>' in header
+    assert f">{change}</button>" in header
+    # The language in use is the one selected, each named in itself.
+    options = re.findall(r'<option value="(\w+)" lang="\1"( selected)?>(.+?)<', header)
+    assert options == [
+        ("en", " selected" if language == "en" else "", "English"),
+        ("uk", " selected" if language == "uk" else "", "Українська"),
+        ("ru", " selected" if language == "ru" else "", "Русский"),
+    ]
+    assert "All my CRMs" not in header  # no portal sign-in in this browser
+
+
 def test_anonymous_visitor_follows_the_cookie_then_accept_language(client, db):
     login_url = reverse("account_login")
     assert html_lang(client.get(login_url)) == "en"

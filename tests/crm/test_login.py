@@ -239,8 +239,8 @@ def test_crm_home_finds_crm_and_user_in_one_query_without_the_account(
 
 
 def test_top_bar_follows_the_users_rights_name_and_language(client, crm_a, staff_a):
-    """The top bar's links are built once per user and language: a change of any of
-    them shows at the next page."""
+    """A change of the user's role, name or language shows in the top bar at the
+    next page."""
     users_url = reverse("crm:users", kwargs={"slug": crm_a.slug})
     login(client, crm_a, staff_a.email)
     page = home(client, crm_a).content.decode()
