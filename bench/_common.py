@@ -333,7 +333,7 @@ def account_create(email: str):
 def crms_create(*, owner, count: int, name_prefix: str) -> list:
     """``count`` active CRMs owned by ``owner``, made by the project's own service
     (the owner's CRM user included, as at sign-up)."""
-    from crm.services import crm_create
+    from crm.services.crms import crm_create
 
     return [
         crm_create(owner=owner, name=f"{name_prefix} {i:03d}", provision_now=True)

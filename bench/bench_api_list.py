@@ -73,8 +73,8 @@ def main() -> int:
     )
     with Bench("api_list") as bench:
         from crm.models import CrmUser
-        from crm.services import crm_user_create
         from crm.services.apikeys import api_key_create
+        from crm.services.users import crm_user_create
 
         owner = account_create("owner@bench.example")
         (crm,) = crms_create(owner=owner, count=1, name_prefix="Api")

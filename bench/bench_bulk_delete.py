@@ -102,7 +102,7 @@ def raw_delete(crm, ids: list[int]) -> float:
 
 def job_delete(crm, actor, ids: list[int]):
     from crm.models import BulkDeleteJob
-    from crm.services.deletion import records_delete
+    from crm.services.record_deletion import records_delete
 
     started = time.perf_counter()
     result = records_delete(

@@ -86,7 +86,7 @@ def raw_update(crm, from_id: int, to_id: int) -> float:
 
 
 def service_deactivate(crm, user, recipient, actor) -> float:
-    from crm.services import crm_user_deactivate
+    from crm.services.users import crm_user_deactivate
 
     started = time.perf_counter()
     moved = crm_user_deactivate(
@@ -108,7 +108,7 @@ def main() -> int:
     )
     with Bench("deactivate"):
         from crm.models import CrmUser
-        from crm.services import crm_user_create
+        from crm.services.users import crm_user_create
 
         owner = account_create("owner@bench.example")
         crm, other_crm = crms_create(owner=owner, count=2, name_prefix="Deactivate")

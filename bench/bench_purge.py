@@ -620,7 +620,7 @@ def main() -> int:
         from django.db import connection
 
         from crm.models import CrmUser
-        from crm.services import crm_create
+        from crm.services.crms import crm_create
 
         owner = account_create("purge-owner@bench.example")
         doomed = crm_create(owner=owner, name="Purged Bench CRM", provision_now=True)

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.decorators import crm_admin_required, crm_view
 from crm.models import ApiKey
 from crm.services.apikeys import API_KEY_NAME_MAX_LENGTH, api_key_create, api_key_revoke
+from crm.tenancy import crm_admin_required, crm_view
 
 
 class ApiKeyForm(forms.Form):

@@ -20,12 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.decorators import crm_admin_required, crm_view
 from crm.forms.records import RECORD_FORMS, picker_chosen
 from crm.models import BulkDeleteJob, CrmUser, CustomField, Pipeline, PipelineStatus
-from crm.records_selectors import records_filtered
 from crm.rights import can
-from crm.services.deletion import record_delete, records_delete
+from crm.selectors.records import records_filtered
+from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
     company_save,
     contact_save,
@@ -37,6 +36,7 @@ from crm.services.records import (
     record_set_archived,
     visible_records,
 )
+from crm.tenancy import crm_admin_required, crm_view
 
 PAGE_SIZE = 50
 # Lazy: translated per request, not once in whatever language the process started.
@@ -448,7 +448,7 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
 @crm_view
 @crm_admin_required
 def pipelines_settings(request: HttpRequest) -> HttpResponse:
-    from crm.services.fields import (
+    from crm.services.pipelines import (
         pipeline_create,
         pipeline_status_create,
         pipeline_status_delete,

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from crm.models import Crm, CrmUser
-from crm.selectors import crm_get_by_slug
+from crm.selectors.crms import crm_get_by_slug
 
 SESSION_KEY = "crm_sessions"
 

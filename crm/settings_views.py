@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.decorators import crm_admin_required, crm_view
 from crm.forms import (
     CrmUserAddForm,
     CrmUserForm,
@@ -20,16 +19,18 @@ from crm.forms import (
 )
 from crm.models import AuditEvent
 from crm.rights import rights_summary
-from crm.selectors import (
+from crm.selectors.users import (
     crm_user_find_by_email,
     crm_user_get,
     crm_users_list,
     person_name_for_email,
 )
-from crm.services import (
+from crm.services.invitations import crm_user_invite
+from crm.services.users import (
     crm_group_create,
     crm_group_delete,
     crm_group_rename,
+    crm_groups_with_counts,
     crm_seat_limit_set,
     crm_user_create,
     crm_user_deactivate,
@@ -38,8 +39,7 @@ from crm.services import (
     crm_user_records_count,
     crm_user_update,
 )
-from crm.services.invitations import crm_user_invite
-from crm.services.users import crm_groups_with_counts
+from crm.tenancy import crm_admin_required, crm_view
 
 
 def _users_url(request: HttpRequest) -> str:

@@ -4,23 +4,24 @@ from celery import shared_task
 
 from crm.models import Crm, CrmUser
 from crm.purge import crm_purge
-from crm.selectors import (
-    account_language,
-    crm_ids_stuck_provisioning,
-    crm_user_memberships_by_email,
-)
-from crm.services import crm_provision, sso_tokens_delete_stale
-from crm.services.crms import crm_send_memberships_email, crm_send_ready_email
-from crm.services.deletion import bulk_delete_job_run
-from crm.services.export import crm_export_build
-from crm.services.invitations import crm_send_invitation_email
-from crm.services.lifecycle import (
+from crm.selectors.crms import crm_ids_stuck_provisioning
+from crm.selectors.users import account_language, crm_user_memberships_by_email
+from crm.services.crm_deletion import (
     crm_claim_due_purges,
     crm_requeue_stalled_purges,
     crm_send_deletion_email,
     crm_send_deletion_reminders,
     crm_send_purged_email,
 )
+from crm.services.crms import (
+    crm_provision,
+    crm_send_memberships_email,
+    crm_send_ready_email,
+)
+from crm.services.export import crm_export_build
+from crm.services.invitations import crm_send_invitation_email
+from crm.services.record_deletion import bulk_delete_job_run
+from crm.services.sso import sso_tokens_delete_stale
 
 
 @shared_task(

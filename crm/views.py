@@ -11,12 +11,6 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from crm.decorators import (
-    crm_language_activate,
-    crm_language_from_view,
-    crm_unavailable_response,
-    crm_view,
-)
 from crm.forms import (
     CrmLoginForm,
     OwnPasswordChangeForm,
@@ -25,21 +19,26 @@ from crm.forms import (
 )
 from crm.models import CrmUser
 from crm.rights import rights_summary
-from crm.services import (
-    SsoRefused,
-    connection_code_issue,
+from crm.services.access import (
     crm_user_authenticate,
+    crm_user_change_own_password,
     crm_user_record_login,
-    sso_token_redeem_at,
 )
-from crm.services.connection import connection_code_ttl
+from crm.services.connection import connection_code_issue, connection_code_ttl
 from crm.services.invitations import crm_invitation_accept, crm_invitation_get
-from crm.services.users import crm_user_change_own_password, crm_user_set_language
+from crm.services.sso import SsoRefused, sso_token_redeem_at
+from crm.services.users import crm_user_set_language
 from crm.sessions import (
     crm_session_login,
     crm_session_logout,
     crm_session_refresh,
     crm_session_user,
+)
+from crm.tenancy import (
+    crm_language_activate,
+    crm_language_from_view,
+    crm_unavailable_response,
+    crm_view,
 )
 
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.forms import form_add_service_errors
 from crm.models import Crm, CrmExport, CrmUser
+from crm.services.crm_deletion import crm_cancel_deletion, crm_schedule_deletion
 from crm.services.export import crm_export_request
-from crm.services.lifecycle import crm_cancel_deletion, crm_schedule_deletion
 
 
 class DeleteCrmForm(forms.Form):

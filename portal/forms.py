@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.attribution import attribution_click_id
 from crm.models import CRM_NAME_MAX_LENGTH
-from crm.services import crm_name_clean
+from crm.services.crms import crm_name_clean
 from portal.services import onboarding_start
 
 

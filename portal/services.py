@@ -13,7 +13,8 @@ from accounts.tasks import send_welcome_email
 from billing.services import referral_signup_attribute
 from config.celery import enqueue_after_commit
 from crm.models import Crm
-from crm.services import SsoRefused, crm_create, sso_token_issue_for
+from crm.services.crms import crm_create
+from crm.services.sso import SsoRefused, sso_token_issue_for
 from crm.tasks import send_memberships_email
 
 

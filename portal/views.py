@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.models import Crm
-from crm.services import (
+from crm.services.connection import (
     ConnectRefused,
-    SsoRefused,
     connection_code_preview,
-    crm_create,
     crm_user_connect_account,
 )
+from crm.services.crms import crm_create
+from crm.services.sso import SsoRefused
 from portal.forms import ConnectionCodeForm, CrmCreateForm, FindMyCrmsForm
 from portal.selectors import crm_memberships_for_account
 from portal.services import crm_enter, find_my_crms_request

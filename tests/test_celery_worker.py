@@ -181,7 +181,7 @@ def test_purge_killed_mid_way_is_finished_by_the_watchdog(
     from django.utils import timezone
 
     from crm.models import Contact, Crm, CrmTombstone
-    from crm.services.lifecycle import crm_requeue_stalled_purges
+    from crm.services.crm_deletion import crm_requeue_stalled_purges
     from crm.tasks import purge_crm
     from tests.factories import CompanyFactory, ContactFactory
 

@@ -30,7 +30,7 @@ from crm.models import (
     PipelineStatus,
 )
 from crm.rights import Entity
-from crm.services.deletion import API_BULK_MAX_IDS
+from crm.services.record_deletion import API_BULK_MAX_IDS
 from crm.services.records import TEXT_VALUE_MAX_LENGTH
 
 # Ids are 64-bit in every database we run on; a bigger number is refused here with

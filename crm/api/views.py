@@ -49,7 +49,7 @@ from crm.models import (
     Note,
     Pipeline,
 )
-from crm.services.deletion import record_delete, records_delete
+from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
     company_save,
     contact_save,

@@ -1,6 +1,6 @@
+from crm.models.apikeys import ApiKey
 from crm.models.audit import AuditEvent
-from crm.models.handoff import ConnectionCode, CrmUserInvitation, SsoToken
-from crm.models.integrations import ApiKey, BulkDeleteJob, CrmExport
+from crm.models.jobs import BulkDeleteJob, CrmExport
 from crm.models.pipelines import Pipeline, PipelineStatus
 from crm.models.records import (
     Company,
@@ -13,6 +13,7 @@ from crm.models.records import (
     Note,
     Task,
 )
+from crm.models.secrets import ConnectionCode, CrmUserInvitation, SsoToken
 from crm.models.tenancy import (
     CRM_NAME_MAX_LENGTH,
     Crm,

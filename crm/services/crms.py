@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from slugify import slugify
 
@@ -233,49 +232,6 @@ def crm_send_ready_email(*, crm: Crm) -> None:
         subject = render_to_string("emails/crm_ready_subject.txt", context).strip()
         body = render_to_string("emails/crm_ready_body.txt", context)
     send_mail(subject, body, None, [crm.owner.email])
-
-
-def crm_user_set_password(*, crm_user: CrmUser, password: str) -> CrmUser:
-    crm_user.set_password(password)
-    crm_user.save(update_fields=["password", "updated_at"])
-    return crm_user
-
-
-def crm_user_set_active(*, crm_user: CrmUser, is_active: bool) -> CrmUser:
-    crm_user.is_active = is_active
-    crm_user.save(update_fields=["is_active", "updated_at"])
-    return crm_user
-
-
-# Checked against when the email is unknown, so that a wrong email and a wrong
-# password take the same time (no timing oracle for who works in a CRM).
-_DUMMY_PASSWORD_HASH = None
-
-
-def crm_user_authenticate(*, crm: Crm, email: str, password: str) -> CrmUser | None:
-    global _DUMMY_PASSWORD_HASH
-    crm_user = (
-        CrmUser.objects.for_crm(crm).filter(email__iexact=(email or "").strip()).first()
-    )
-    if crm_user is None or not crm_user.is_active:
-        if _DUMMY_PASSWORD_HASH is None:
-            _DUMMY_PASSWORD_HASH = make_password("timing-equaliser")
-        CrmUser(password=_DUMMY_PASSWORD_HASH).check_password(password or "")
-        return None
-    if not crm_user.check_password(password or ""):
-        return None
-    return crm_user
-
-
-def crm_user_record_login(*, crm_user: CrmUser) -> None:
-    crm_user.last_login = timezone.now()
-    with transaction.atomic(savepoint=False):  # one commit for both writes
-        CrmUser.objects.filter(pk=crm_user.pk).update(last_login=crm_user.last_login)
-        audit_record(
-            crm=crm_user.crm,
-            action=AuditEvent.Action.CRM_USER_LOGGED_IN,
-            actor_crm_user=crm_user,
-        )
 
 
 def crm_direct_link(*, crm: Crm) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEvent, ConnectionCode, Crm, CrmUser, SsoToken
-from crm.selectors import crm_get_by_slug
+from crm.selectors.crms import crm_get_by_slug
 from crm.services.audit import audit_record
 from crm.services.secrets import secret_hash, url_token_new
 

@@ -413,14 +413,7 @@ def crm_groups_with_counts(*, crm: Crm):
     )
 
 
-def crm_user_change_own_password(*, crm_user: CrmUser, password: str) -> CrmUser:
-    """The user's own change (the form checked the current password). Every other
-    session of theirs ends, as the session hash covers the password."""
-    crm_user.set_password(password)
-    crm_user.save(update_fields=["password", "updated_at"])
-    audit_record(
-        crm=crm_user.crm,
-        action=AuditEvent.Action.CRM_USER_PASSWORD_CHANGED,
-        actor_crm_user=crm_user,
-    )
+def crm_user_set_active(*, crm_user: CrmUser, is_active: bool) -> CrmUser:
+    crm_user.is_active = is_active
+    crm_user.save(update_fields=["is_active", "updated_at"])
     return crm_user

@@ -3,7 +3,8 @@
 import pytest
 
 from crm.models import Contact, CustomField, Deal, Note
-from crm.services.deletion import API_BULK_MAX_IDS
+from crm.services import record_deletion
+from crm.services.record_deletion import API_BULK_MAX_IDS
 from tests.api.helpers import assert_error
 from tests.factories import (
     CompanyFactory,
@@ -174,9 +175,8 @@ def test_bulk_delete_reports_a_background_job(
     api_a, staff_a, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Past the inline limit the service hands the work to a job; the API says so."""
-    from crm.services import deletion
 
-    monkeypatch.setattr(deletion, "BULK_INLINE_LIMIT", 1)
+    monkeypatch.setattr(record_deletion, "BULK_INLINE_LIMIT", 1)
     deals = DealFactory.create_batch(2, responsible=staff_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = api_a.post(

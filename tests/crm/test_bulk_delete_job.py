@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import BulkDeleteJob, Company, Contact, ContactCompany, CrmUser, Note
-from crm.services import deletion
+from crm.services import record_deletion
 from crm.services.records import note_add
 from tests.factories import CompanyFactory, ContactFactory
 
@@ -24,7 +24,7 @@ def owner_a(crm_a):
 @pytest.fixture
 def job_of_ten(crm_a, owner_a, monkeypatch):
     """A queued job for ten contacts, each with a company link and a note."""
-    monkeypatch.setattr(deletion, "BULK_INLINE_LIMIT", 5)
+    monkeypatch.setattr(record_deletion, "BULK_INLINE_LIMIT", 5)
     monkeypatch.setattr("crm.tasks.run_bulk_delete.delay", lambda job_id: None)
     company = CompanyFactory(responsible=owner_a)
     for contact in ContactFactory.create_batch(10, responsible=owner_a):
@@ -33,7 +33,7 @@ def job_of_ten(crm_a, owner_a, monkeypatch):
             crm=crm_a, actor=owner_a, entity="contact", record_id=contact.pk, text="n"
         )
     ids = list(Contact.objects.values_list("pk", flat=True))
-    result = deletion.records_delete(
+    result = record_deletion.records_delete(
         crm=crm_a, actor=owner_a, entity="contact", ids=ids
     )
     assert result.job is not None
@@ -48,20 +48,20 @@ def job_of_ten(crm_a, owner_a, monkeypatch):
         (1000, 0.0, 2000),
         (1000, 0.05, 1000),  # on target
         (1000, 0.2, 250),  # slow: shrinks at once to the target's pace
-        (1000, 10.0, deletion.CHUNK_MIN_SIZE),
-        (deletion.CHUNK_MAX_SIZE, 0.001, deletion.CHUNK_MAX_SIZE),
+        (1000, 10.0, record_deletion.CHUNK_MIN_SIZE),
+        (record_deletion.CHUNK_MAX_SIZE, 0.001, record_deletion.CHUNK_MAX_SIZE),
     ],
 )
 def test_chunks_are_sized_by_time(monkeypatch, size, took, expected):
-    monkeypatch.setattr(deletion, "CHUNK_TARGET_SECONDS", 0.05)
-    assert deletion._next_chunk_size(size, took) == expected
+    monkeypatch.setattr(record_deletion, "CHUNK_TARGET_SECONDS", 0.05)
+    assert record_deletion._next_chunk_size(size, took) == expected
 
 
 def test_progress_is_committed_with_its_chunk_and_a_rerun_resumes(
     crm_a, owner_a, job_of_ten, monkeypatch
 ):
-    monkeypatch.setattr(deletion, "CHUNK_SIZE", 3)
-    real_chunk = deletion._delete_chunk
+    monkeypatch.setattr(record_deletion, "CHUNK_SIZE", 3)
+    real_chunk = record_deletion._delete_chunk
     calls = []
 
     def second_chunk_fails(*args, **kwargs):
@@ -70,9 +70,9 @@ def test_progress_is_committed_with_its_chunk_and_a_rerun_resumes(
             raise RuntimeError("worker killed")
         return real_chunk(*args, **kwargs)
 
-    monkeypatch.setattr(deletion, "_delete_chunk", second_chunk_fails)
+    monkeypatch.setattr(record_deletion, "_delete_chunk", second_chunk_fails)
     with pytest.raises(RuntimeError):
-        deletion.bulk_delete_job_run(job_id=job_of_ten.pk)
+        record_deletion.bulk_delete_job_run(job_id=job_of_ten.pk)
 
     job = BulkDeleteJob.objects.get(pk=job_of_ten.pk)
     first = calls[0]
@@ -82,8 +82,8 @@ def test_progress_is_committed_with_its_chunk_and_a_rerun_resumes(
     assert Contact.objects.count() == 7
     assert Note.objects.count() == 7 and ContactCompany.objects.count() == 7
 
-    monkeypatch.setattr(deletion, "_delete_chunk", real_chunk)
-    finished = deletion.bulk_delete_job_run(job_id=job_of_ten.pk)
+    monkeypatch.setattr(record_deletion, "_delete_chunk", real_chunk)
+    finished = record_deletion.bulk_delete_job_run(job_id=job_of_ten.pk)
     assert finished.status == "done" and finished.deleted == 10
     assert not Contact.objects.exists() and not Note.objects.exists()
     assert not ContactCompany.objects.exists()
@@ -94,11 +94,11 @@ def test_progress_is_committed_with_its_chunk_and_a_rerun_resumes(
 def test_a_chunk_is_one_statement_and_only_the_job_skips_the_disk_wait(
     crm_a, owner_a, job_of_ten, monkeypatch
 ):
-    monkeypatch.setattr(deletion, "CHUNK_SIZE", 4)
-    monkeypatch.setattr(deletion, "CHUNK_MIN_SIZE", 4)
-    monkeypatch.setattr(deletion, "CHUNK_MAX_SIZE", 4)
+    monkeypatch.setattr(record_deletion, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(record_deletion, "CHUNK_MIN_SIZE", 4)
+    monkeypatch.setattr(record_deletion, "CHUNK_MAX_SIZE", 4)
     with CaptureQueriesContext(connection) as queries:
-        deletion.bulk_delete_job_run(job_id=job_of_ten.pk)
+        record_deletion.bulk_delete_job_run(job_id=job_of_ten.pk)
     sql = [q["sql"] for q in queries.captured_queries]
     chunks = [s for s in sql if s.startswith("WITH ")]
     assert len(chunks) == 3  # 4 + 4 + 2, each deleting and saving progress at once
@@ -120,7 +120,7 @@ def test_a_chunk_is_one_statement_and_only_the_job_skips_the_disk_wait(
 
 def test_ids_that_no_record_can_have_are_not_found(crm_a, owner_a):
     contact = ContactFactory(responsible=owner_a)
-    result = deletion.records_delete(
+    result = record_deletion.records_delete(
         crm=crm_a,
         actor=owner_a,
         entity="contact",

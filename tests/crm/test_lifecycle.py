@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from crm.models import Crm, CrmTombstone, CrmUser
 from crm.purge import PURGE_ORDER, ChunkPolicy, crm_purge
-from crm.services import crm_slug_generate
-from crm.services.lifecycle import (
+from crm.services.crm_deletion import (
     crm_cancel_deletion,
     crm_claim_due_purges,
     crm_schedule_deletion,
 )
+from crm.services.crms import crm_slug_generate
 from crm.services.records import contact_save, deal_save, note_add
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, CrmUserFactory
 
@@ -37,8 +37,10 @@ def make_due(crm):
 def fill(crm):
     """A bit of every kind of data, through the services."""
     owner = CrmUser.objects.get(crm=crm, role="owner")
-    from crm.services import connection_code_issue, sso_token_issue
-    from crm.services.fields import custom_field_create, pipeline_create
+    from crm.services.connection import connection_code_issue
+    from crm.services.fields import custom_field_create
+    from crm.services.pipelines import pipeline_create
+    from crm.services.sso import sso_token_issue
 
     pipeline = pipeline_create(crm=crm, name="Main")
     custom_field_create(crm=crm, entity="contact", name="Tier", type="text")

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import Crm
-from crm.services import crm_user_set_active, crm_user_set_password
+from crm.services.access import crm_user_set_password
+from crm.services.users import crm_user_set_active
 from tests.factories import DEFAULT_PASSWORD, CrmUserFactory
 
 

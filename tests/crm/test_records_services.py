@@ -14,7 +14,7 @@ from crm.models import (
     Note,
 )
 from crm.rights import rights_default
-from crm.services import deletion
+from crm.services import record_deletion
 from crm.services.records import company_save, contact_save, deal_save, note_add
 from tests.factories import CompanyFactory, ContactFactory, CrmUserFactory, DealFactory
 
@@ -119,7 +119,7 @@ def test_delete_reports_not_found_and_removes_links_and_notes(
     )
     foreign = ContactFactory(responsible=staff_b)
 
-    result = deletion.records_delete(
+    result = record_deletion.records_delete(
         crm=crm_a,
         actor=owner_a,
         entity="contact",
@@ -137,20 +137,20 @@ def test_delete_reports_not_found_and_removes_links_and_notes(
 def test_delete_without_the_right_is_refused_whole(crm_a, staff_a):
     mine = ContactFactory(responsible=staff_a)
     with pytest.raises(PermissionDenied):
-        deletion.records_delete(
+        record_deletion.records_delete(
             crm=crm_a, actor=staff_a, entity="contact", ids=[mine.pk]
         )
     assert Contact.objects.filter(pk=mine.pk).exists()
 
 
 def test_big_delete_becomes_a_job_that_resumes(crm_a, owner_a, monkeypatch):
-    monkeypatch.setattr(deletion, "BULK_INLINE_LIMIT", 5)
-    monkeypatch.setattr(deletion, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(record_deletion, "BULK_INLINE_LIMIT", 5)
+    monkeypatch.setattr(record_deletion, "CHUNK_SIZE", 4)
     ContactFactory.create_batch(10, responsible=owner_a)
     ids = list(Contact.objects.values_list("pk", flat=True))
     monkeypatch.setattr("crm.tasks.run_bulk_delete.delay", lambda job_id: None)
 
-    result = deletion.records_delete(
+    result = record_deletion.records_delete(
         crm=crm_a, actor=owner_a, entity="contact", ids=ids
     )
     job = result.job
@@ -159,6 +159,6 @@ def test_big_delete_becomes_a_job_that_resumes(crm_a, owner_a, monkeypatch):
 
     BulkDeleteJob.objects.filter(pk=job.pk).update(deleted=4)  # a crashed first run
     Contact.objects.filter(pk__in=sorted(ids)[:4]).delete()
-    finished = deletion.bulk_delete_job_run(job_id=job.pk)
+    finished = record_deletion.bulk_delete_job_run(job_id=job.pk)
     assert finished.status == "done" and finished.percent == 100
     assert Contact.objects.count() == 0

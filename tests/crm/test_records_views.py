@@ -5,7 +5,7 @@ from django.test import Client
 
 from crm.models import BulkDeleteJob, Contact, CrmUser, CustomField, PipelineStatus
 from crm.rights import rights_default
-from crm.services import deletion
+from crm.services import record_deletion
 from tests.browser_forms import form_data
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -146,7 +146,7 @@ def test_delete_all_matching_a_filter(admin, crm_a, owner_a):
 def test_big_bulk_delete_shows_a_progress_page(
     admin, crm_a, owner_a, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(deletion, "BULK_INLINE_LIMIT", 3)
+    monkeypatch.setattr(record_deletion, "BULK_INLINE_LIMIT", 3)
     ContactFactory.create_batch(6, responsible=owner_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.post(

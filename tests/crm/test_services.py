@@ -2,14 +2,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from crm.models import Crm, CrmGroup, CrmUser, Pipeline, PipelineStatus
-from crm.services import (
+from crm.services.access import crm_user_authenticate
+from crm.services.crms import (
     crm_create,
     crm_name_clean,
     crm_provision,
     crm_slug_generate,
-    crm_user_authenticate,
-    crm_user_create,
 )
+from crm.services.users import crm_user_create
 from tests.factories import AccountFactory, CrmFactory
 
 

@@ -11,12 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import AuditEvent, Crm, CrmUser, SsoToken
-from crm.services import (
-    SsoRefused,
-    crm_user_set_active,
-    sso_token_issue,
-    sso_token_redeem,
-)
+from crm.services.sso import SsoRefused, sso_token_issue, sso_token_redeem
+from crm.services.users import crm_user_set_active
 from tests.factories import DEFAULT_PASSWORD
 
 
@@ -169,7 +165,8 @@ def test_enter_as_deactivated_crm_user_is_refused(client, crm_a, owner_a):
 
 def test_housekeeping_deletes_only_long_expired_tokens_and_codes(crm_a, owner_a):
     from crm.models import ConnectionCode
-    from crm.services import connection_code_issue, sso_tokens_delete_stale
+    from crm.services.connection import connection_code_issue
+    from crm.services.sso import sso_tokens_delete_stale
 
     sso_token_issue(crm_user=owner_a, account=crm_a.owner)
     sso_token_issue(crm_user=owner_a, account=crm_a.owner)

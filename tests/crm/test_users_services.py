@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils import translation
 
 from crm.models import AuditEvent, Company, Contact, Crm, CrmUser, Deal, Task
-from crm.services import (
+from crm.services.users import (
     crm_group_create,
     crm_group_delete,
     crm_seat_limit_set,

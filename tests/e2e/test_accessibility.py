@@ -9,7 +9,7 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from crm.models import Contact
-from crm.services import crm_create
+from crm.services.crms import crm_create
 from tests.factories import (
     DEFAULT_PASSWORD,
     AccountFactory,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import AuditEvent, ConnectionCode, Crm, CrmUser
-from crm.services import connection_code_issue
+from crm.services.connection import connection_code_issue
 from crm.services.secrets import READABLE_ALPHABET
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, CrmUserFactory
 

@@ -10,7 +10,8 @@ from django.db import transaction
 from accounts.models import Account
 from billing.services import payment_record
 from crm.models import Crm, CrmUser
-from crm.services import crm_create, crm_user_create
+from crm.services.crms import crm_create
+from crm.services.users import crm_user_create
 
 OWNER_EMAIL = "owner@example.com"
 STAFF_EMAIL = "staff@example.com"

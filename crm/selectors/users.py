@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from crm.models import Crm, CrmUser
-
-
-def crm_get_by_slug(*, slug: str) -> Crm:
-    return get_object_or_404(Crm, slug=slug)
 
 
 def crm_user_get(*, crm: Crm, crm_user_id: int) -> CrmUser:
@@ -30,16 +23,6 @@ def crm_user_for_account(*, crm: Crm, account_id: int) -> CrmUser | None:
 
 def crm_users_list(*, crm: Crm) -> QuerySet[CrmUser]:
     return CrmUser.objects.for_crm(crm).order_by("name", "pk")
-
-
-def crm_ids_stuck_provisioning(*, older_than_seconds: int = 20) -> list[int]:
-    """CRMs still being created well after a worker should have finished them."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return list(
-        Crm.objects.filter(status=Crm.Status.PROVISIONING, created_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:500]
-    )
 
 
 def crm_user_memberships_by_email(*, email: str) -> QuerySet[CrmUser]:

@@ -1,0 +1,1 @@
+"""Reads of CRMs and their data, one module per domain."""

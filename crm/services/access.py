@@ -1,0 +1,60 @@
+"""Signing in to a CRM and a CRM user's password."""
+
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import AuditEvent, Crm, CrmUser
+from crm.services.audit import audit_record
+
+
+def crm_user_set_password(*, crm_user: CrmUser, password: str) -> CrmUser:
+    crm_user.set_password(password)
+    crm_user.save(update_fields=["password", "updated_at"])
+    return crm_user
+
+
+# Checked against when the email is unknown, so that a wrong email and a wrong
+# password take the same time (no timing oracle for who works in a CRM).
+_DUMMY_PASSWORD_HASH = None
+
+
+def crm_user_authenticate(*, crm: Crm, email: str, password: str) -> CrmUser | None:
+    global _DUMMY_PASSWORD_HASH
+    crm_user = (
+        CrmUser.objects.for_crm(crm).filter(email__iexact=(email or "").strip()).first()
+    )
+    if crm_user is None or not crm_user.is_active:
+        if _DUMMY_PASSWORD_HASH is None:
+            _DUMMY_PASSWORD_HASH = make_password("timing-equaliser")
+        CrmUser(password=_DUMMY_PASSWORD_HASH).check_password(password or "")
+        return None
+    if not crm_user.check_password(password or ""):
+        return None
+    return crm_user
+
+
+def crm_user_record_login(*, crm_user: CrmUser) -> None:
+    crm_user.last_login = timezone.now()
+    with transaction.atomic(savepoint=False):  # one commit for both writes
+        CrmUser.objects.filter(pk=crm_user.pk).update(last_login=crm_user.last_login)
+        audit_record(
+            crm=crm_user.crm,
+            action=AuditEvent.Action.CRM_USER_LOGGED_IN,
+            actor_crm_user=crm_user,
+        )
+
+
+def crm_user_change_own_password(*, crm_user: CrmUser, password: str) -> CrmUser:
+    """The user's own change (the form checked the current password). Every other
+    session of theirs ends, as the session hash covers the password."""
+    crm_user.set_password(password)
+    crm_user.save(update_fields=["password", "updated_at"])
+    audit_record(
+        crm=crm_user.crm,
+        action=AuditEvent.Action.CRM_USER_PASSWORD_CHANGED,
+        actor_crm_user=crm_user,
+    )
+    return crm_user

@@ -1,0 +1,83 @@
+"""A CRM's pipelines and their statuses."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from crm.models import Crm, Deal, Pipeline, PipelineStatus
+
+MAX_PIPELINES = 50
+MAX_STATUSES = 100
+
+
+def pipeline_create(*, crm: Crm, name: str) -> Pipeline:
+    """A pipeline with its closing statuses, Won and Lost, from the start."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise ValidationError(_("Give the pipeline a name of at most 100 characters."))
+    with transaction.atomic():
+        Crm.objects.select_for_update().get(pk=crm.pk)
+        count = Pipeline.objects.for_crm(crm).count()
+        if count >= MAX_PIPELINES:
+            raise ValidationError(
+                _("A CRM can have at most %(n)d pipelines.") % {"n": MAX_PIPELINES}
+            )
+        pipeline = Pipeline.objects.create(crm=crm, name=name, position=count)
+        PipelineStatus.objects.bulk_create(
+            [
+                PipelineStatus(crm=crm, pipeline=pipeline, name=_("New"), position=0),
+                PipelineStatus(
+                    crm=crm, pipeline=pipeline, name=_("Won"), position=1000,
+                    kind=PipelineStatus.Kind.WON, color="#1a7f37",
+                ),
+                PipelineStatus(
+                    crm=crm, pipeline=pipeline, name=_("Lost"), position=1001,
+                    kind=PipelineStatus.Kind.LOST, color="#b42318",
+                ),
+            ]
+        )  # fmt: skip
+    return pipeline
+
+
+def pipeline_status_create(*, crm: Crm, pipeline_id, name: str) -> PipelineStatus:
+    """A new open status, placed after the other open ones (Won and Lost stay last)."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise ValidationError(_("Give the status a name of at most 100 characters."))
+    with transaction.atomic():
+        pipeline = (
+            Pipeline.objects.for_crm(crm)
+            .select_for_update()
+            .filter(pk=int(pipeline_id))
+            .first()
+        )
+        if pipeline is None:
+            raise Http404
+        statuses = PipelineStatus.objects.for_crm(crm).filter(pipeline=pipeline)
+        if statuses.count() >= MAX_STATUSES:
+            raise ValidationError(
+                _("A pipeline can have at most %(n)d statuses.") % {"n": MAX_STATUSES}
+            )
+        top = statuses.filter(kind=PipelineStatus.Kind.OPEN).aggregate(
+            top=Max("position")
+        )
+        return PipelineStatus.objects.create(
+            crm=crm, pipeline=pipeline, name=name, position=(top["top"] or 0) + 1
+        )
+
+
+def pipeline_status_delete(*, crm: Crm, status_id) -> None:
+    status = PipelineStatus.objects.for_crm(crm).filter(pk=int(status_id)).first()
+    if status is None:
+        raise Http404
+    if status.kind != PipelineStatus.Kind.OPEN:
+        raise ValidationError(
+            _("Won and Lost close every pipeline and cannot be deleted.")
+        )
+    if Deal.objects.for_crm(crm).filter(status=status).exists():
+        raise ValidationError(_("Move the deals out of this status first."))
+    status.delete()
