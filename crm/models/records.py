@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from crm.models.pipelines import Pipeline, PipelineStatus
 from crm.models.tenancy import CrmScopedModel
 from crm.models.users import CrmUser
+from crm.rights import Entity
 
 
 class CrmRecord(CrmScopedModel):
@@ -199,10 +200,8 @@ class Note(CrmScopedModel):
 
 
 class CustomField(CrmScopedModel):
-    class Entity(models.TextChoices):
-        CONTACT = "contact", _("Contacts")
-        COMPANY = "company", _("Companies")
-        DEAL = "deal", _("Deals")
+    # The kinds of record (crm.entities) a field can belong to.
+    Entity = Entity
 
     class Type(models.TextChoices):
         TEXT = "text", _("Text")
