@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from portal import views as portal_views
+from portal.views import crms, find
 
 urlpatterns = [
     # The CRMs' pages, their API and the portal first: they carry most requests,
@@ -11,10 +11,10 @@ urlpatterns = [
     path("c/<slug:slug>/", include("crm.urls")),
     path("api/v1/", include("crm.api.urls")),
     path("portal/", include("portal.urls")),
-    path("", portal_views.landing, name="landing"),
+    path("", crms.landing, name="landing"),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
-    path("find/", portal_views.find_my_crms, name="find_my_crms"),
+    path("find/", find.find_my_crms, name="find_my_crms"),
     path("admin/", admin.site.urls),
     # Django's set_language, which also remembers the choice for a signed-in Account.
     path("i18n/setlang/", account_views.set_language, name="set_language"),

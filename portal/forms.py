@@ -71,3 +71,12 @@ class FindMyCrmsForm(forms.Form):
         label=_("Your work email"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+
+class DeleteCrmForm(forms.Form):
+    typed_name = forms.CharField(label=_("CRM name"), max_length=200)
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,22 +9,13 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.forms import form_add_service_errors
+from crm.forms.errors import form_add_service_errors
 from crm.models import Crm, CrmExport, CrmUser
 from crm.services.crm_deletion import crm_cancel_deletion, crm_schedule_deletion
 from crm.services.export import crm_export_request
-
-
-class DeleteCrmForm(forms.Form):
-    typed_name = forms.CharField(label=gettext_lazy("CRM name"), max_length=200)
-    password = forms.CharField(
-        label=gettext_lazy("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+from portal.forms import DeleteCrmForm
 
 
 def _owned_crm(request: HttpRequest, crm_id: int) -> Crm:

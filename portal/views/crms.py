@@ -1,3 +1,6 @@
+"""The portal's list of CRMs and what it leads to: creating one, entering one,
+adding an existing one by its connection code."""
+
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +18,9 @@ from crm.services.connection import (
 )
 from crm.services.crms import crm_create
 from crm.services.sso import SsoRefused
-from portal.forms import ConnectionCodeForm, CrmCreateForm, FindMyCrmsForm
+from portal.forms import ConnectionCodeForm, CrmCreateForm
 from portal.selectors import crm_memberships_for_account
-from portal.services import crm_enter, find_my_crms_request
+from portal.services import crm_enter
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -120,16 +123,3 @@ def crm_connect(request: HttpRequest) -> HttpResponse:
         % {"crm": crm_user.crm.name},
     )
     return redirect("portal:crm_list")
-
-
-@require_http_methods(["GET", "POST"])
-def find_my_crms(request: HttpRequest) -> HttpResponse:
-    form = FindMyCrmsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].lower()
-        if not ratelimit.consume(request, action="find_my_crms", key=email):
-            return ratelimit.respond_429(request)
-        find_my_crms_request(email=email)
-        return render(request, "portal/find_sent.html", {"email": email})
-    status = 400 if form.errors else 200
-    return render(request, "portal/find.html", {"form": form}, status=status)
