@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Account
@@ -21,7 +22,10 @@ def account_set_language(*, account: Account, language: str) -> Account:
 
 
 def account_send_welcome_email(*, account: Account) -> None:
-    context = {"account": account, "site_url": settings.SITE_URL}
+    context = {
+        "account": account,
+        "login_link": settings.SITE_URL + reverse("account_login"),
+    }
     with translation.override(account.email_language):
         subject = render_to_string("emails/welcome_subject.txt", context).strip()
         body = render_to_string("emails/welcome_body.txt", context)

@@ -15,7 +15,6 @@ from billing.selectors import email_masked
 
 def _send(template: str, context: dict, to: Account) -> None:
     """One email to ``to``, in the language it reads."""
-    context = {**context, "site_url": settings.SITE_URL}
     with translation.override(to.email_language):
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         body = render_to_string(f"emails/{template}_body.txt", context)

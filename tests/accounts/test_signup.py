@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -37,9 +38,9 @@ def test_signup_creates_account_crm_and_linked_owner_crm_user(client):
     assert owner_user.check_password("a-long-secret-phrase")
     assert AuditEvent.objects.filter(crm=crm, action="crm.created").exists()
     # The welcome email went out after commit (tasks run eagerly in tests).
-    assert [m.to for m in mail.outbox if "Welcome" in m.subject] == [
-        ["founder@example.com"]
-    ]
+    (welcome,) = [m for m in mail.outbox if "Welcome" in m.subject]
+    assert welcome.to == ["founder@example.com"]
+    assert f"Sign in at {settings.SITE_URL}/accounts/login/ to see" in welcome.body
     # Signed in to the portal, which lists the new CRM.
     page = client.get(reverse("portal:crm_list"))
     assert "Founder Shop" in page.content.decode()

@@ -75,6 +75,7 @@ def test_connect_shows_confirmation_then_links(client, account, crm_a, staff_wit
     body = shown.content.decode()
     assert "Alpha Traders" in body
     assert "User" in body  # the role they will have
+    assert "<dd>/c/alpha/</dd>" in body  # the CRM's address
     staff.refresh_from_db()
     assert staff.account is None  # nothing happens before the confirmation
 

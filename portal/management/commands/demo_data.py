@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from accounts.models import Account
 from billing.services import payment_record
@@ -49,8 +50,12 @@ class Command(BaseCommand):
         line = self.stdout.write
         line("")
         line(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
-        line(f"  Portal (Account): {site}/accounts/login/  {OWNER_EMAIL}")
+        line(f"  Portal (Account): {site}{reverse('account_login')}  {OWNER_EMAIL}")
         for crm in crms.values():
-            line(f"  CRM {crm.name}: {site}/c/{crm.slug}/login/  {OWNER_EMAIL}")
-        line(f"  Staff of {acme.name}: {site}/c/{acme.slug}/login/  {STAFF_EMAIL}")
+            line(f"  CRM {crm.name}: {site}{_crm_login(crm)}  {OWNER_EMAIL}")
+        line(f"  Staff of {acme.name}: {site}{_crm_login(acme)}  {STAFF_EMAIL}")
         line("")
+
+
+def _crm_login(crm: Crm) -> str:
+    return reverse("crm:login", kwargs={"slug": crm.slug})
