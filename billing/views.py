@@ -34,7 +34,7 @@ from billing.services import (
     referral_click_record,
     referral_program_activate,
 )
-from crm.forms import form_add_service_errors
+from crm.forms.errors import form_add_service_errors
 
 
 @login_required

@@ -42,6 +42,12 @@ class RecordKind:
         bulk_delete (``crm:contact_list``)."""
         return f"crm:{self.key}_{page}"
 
+    @property
+    def url_names(self) -> dict[str, str]:
+        """Its pages' URL names, for ``{% url kind.url_names.card ... %}``."""
+        pages = ("list", "new", "card", "edit", "action", "bulk_delete")
+        return {page: self.url_name(page) for page in pages}
+
 
 RECORD_KINDS: dict[str, RecordKind] = {
     kind.key.value: kind

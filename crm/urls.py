@@ -1,52 +1,136 @@
-from django.urls import include, path
+"""Every page of a CRM, under /c/<slug>/. The views of contacts, companies and
+deals serve the three kinds; each route names its kind (crm/entities.py)."""
 
-from crm import settings_views, views
+from django.urls import path
+
+from crm.views import access, apikeys, home, records, settings, users
 
 app_name = "crm"
 
+CONTACT = {"entity": "contact"}
+COMPANY = {"entity": "company"}
+DEAL = {"entity": "deal"}
+
 urlpatterns = [
-    path("", views.crm_home, name="home"),
-    path("login/", views.crm_login, name="login"),
-    path("logout/", views.crm_logout, name="logout"),
-    path("language/", views.crm_set_language, name="set_language"),
-    path("profile/", views.crm_profile, name="profile"),
-    path("profile/password/", views.crm_profile_password, name="profile_password"),
-    path("sso/<str:token>/", views.crm_sso_redeem, name="sso_redeem"),
-    path("invite/<str:token>/", views.crm_invitation, name="invitation"),
-    path("settings/users/", settings_views.users_list, name="users"),
-    path("settings/users/new/", settings_views.user_add, name="user_add"),
-    path("settings/users/seats/", settings_views.seats_update, name="seats"),
-    path("settings/users/lookup/", settings_views.user_lookup, name="user_lookup"),
+    path("", home.crm_home, name="home"),
+    # Signing in and one's own profile
+    path("login/", access.crm_login, name="login"),
+    path("logout/", access.crm_logout, name="logout"),
+    path("language/", access.crm_set_language, name="set_language"),
+    path("profile/", access.crm_profile, name="profile"),
+    path("profile/password/", access.crm_profile_password, name="profile_password"),
+    path("sso/<str:token>/", access.crm_sso_redeem, name="sso_redeem"),
+    path("invite/<str:token>/", access.crm_invitation, name="invitation"),
+    # Contacts
+    path("contacts/", records.record_list, CONTACT, name="contact_list"),
+    path("contacts/new/", records.record_form, CONTACT, name="contact_new"),
     path(
-        "settings/users/<int:crm_user_id>/", settings_views.user_edit, name="user_edit"
+        "contacts/bulk-delete/",
+        records.record_bulk_delete,
+        CONTACT,
+        name="contact_bulk_delete",
     ),
     path(
+        "contacts/<int:record_id>/", records.record_card, CONTACT, name="contact_card"
+    ),
+    path(
+        "contacts/<int:record_id>/edit/",
+        records.record_form,
+        CONTACT,
+        name="contact_edit",
+    ),
+    path(
+        "contacts/<int:record_id>/<slug:action>/",
+        records.record_action,
+        CONTACT,
+        name="contact_action",
+    ),
+    # Companies
+    path("companies/", records.record_list, COMPANY, name="company_list"),
+    path("companies/new/", records.record_form, COMPANY, name="company_new"),
+    path(
+        "companies/bulk-delete/",
+        records.record_bulk_delete,
+        COMPANY,
+        name="company_bulk_delete",
+    ),
+    path(
+        "companies/<int:record_id>/", records.record_card, COMPANY, name="company_card"
+    ),
+    path(
+        "companies/<int:record_id>/edit/",
+        records.record_form,
+        COMPANY,
+        name="company_edit",
+    ),
+    path(
+        "companies/<int:record_id>/<slug:action>/",
+        records.record_action,
+        COMPANY,
+        name="company_action",
+    ),
+    # Deals: the board first, the list beside it
+    path("deals/", records.deals_board, name="deals_board"),
+    path("deals/list/", records.record_list, DEAL, name="deal_list"),
+    path("deals/new/", records.record_form, DEAL, name="deal_new"),
+    path(
+        "deals/bulk-delete/",
+        records.record_bulk_delete,
+        DEAL,
+        name="deal_bulk_delete",
+    ),
+    path("deals/<int:record_id>/", records.record_card, DEAL, name="deal_card"),
+    path("deals/<int:record_id>/edit/", records.record_form, DEAL, name="deal_edit"),
+    path("deals/<int:record_id>/move/", records.deal_move_view, name="deal_move"),
+    path(
+        "deals/<int:record_id>/<slug:action>/",
+        records.record_action,
+        DEAL,
+        name="deal_action",
+    ),
+    # The record forms' searchable pickers, and bulk deletion jobs
+    path("pick/<slug:entity>/", records.record_picker, name="record_picker"),
+    path("jobs/<int:job_id>/", records.job_progress, name="job"),
+    # Settings: users, groups and seats
+    path("settings/users/", users.users_list, name="users"),
+    path("settings/users/new/", users.user_add, name="user_add"),
+    path("settings/users/seats/", users.seats_update, name="seats"),
+    path("settings/users/lookup/", users.user_lookup, name="user_lookup"),
+    path("settings/users/<int:crm_user_id>/", users.user_edit, name="user_edit"),
+    path(
         "settings/users/<int:crm_user_id>/deactivate/",
-        settings_views.user_deactivate,
+        users.user_deactivate,
         name="user_deactivate",
     ),
     path(
         "settings/users/<int:crm_user_id>/reactivate/",
-        settings_views.user_reactivate,
+        users.user_reactivate,
         name="user_reactivate",
     ),
     path(
         "settings/users/<int:crm_user_id>/delete/",
-        settings_views.user_delete,
+        users.user_delete,
         name="user_delete",
     ),
-    path("settings/groups/", settings_views.groups, name="groups"),
+    path("settings/groups/", users.groups, name="groups"),
     path(
         "settings/groups/<int:group_id>/rename/",
-        settings_views.group_rename,
+        users.group_rename,
         name="group_rename",
     ),
     path(
         "settings/groups/<int:group_id>/delete/",
-        settings_views.group_delete,
+        users.group_delete,
         name="group_delete",
     ),
-    path("settings/audit/", settings_views.audit_log, name="audit"),
-    path("settings/api/", include("crm.apikeys_urls")),
-    path("", include("crm.records_urls")),
+    # Settings: records, the audit log and API keys
+    path("settings/fields/", settings.custom_fields, name="custom_fields"),
+    path("settings/pipelines/", settings.pipelines_settings, name="pipelines"),
+    path("settings/audit/", settings.audit_log, name="audit"),
+    path("settings/api/", apikeys.api_keys, name="api_keys"),
+    path(
+        "settings/api/<int:api_key_id>/revoke/",
+        apikeys.api_key_revoke_view,
+        name="api_key_revoke",
+    ),
 ]

@@ -316,6 +316,16 @@ def deal_save(
     return deal
 
 
+def record_save(
+    *, crm: Crm, actor: CrmUser, entity: str, record_id: int | None, data: dict
+):
+    """Create (``record_id`` None) or update a record of any kind."""
+    savers = {"contact": contact_save, "company": company_save, "deal": deal_save}
+    return savers[entity](
+        crm=crm, actor=actor, data=data, **{f"{entity}_id": record_id}
+    )
+
+
 def deal_move(*, crm: Crm, actor: CrmUser, deal_id: int, status_id: int) -> Deal:
     """The board's drag: a deal to another status of its pipeline."""
     return deal_save(

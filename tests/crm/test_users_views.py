@@ -222,3 +222,13 @@ def test_lookup_offers_the_name_the_email_has_elsewhere(admin_client, crm_a, crm
     assert "Add existing" not in unknown
     here = admin_client.get(lookup, {"email": crm_a.owner.email}).content.decode()
     assert "already has a user with this email" in here
+
+
+def test_the_add_user_forms_email_lookup_asks_the_lookup_page(admin_client, crm_a):
+    page = admin_client.get(url("user_add", crm_a)).content.decode()
+    email_input = re.search(r'<input[^>]*name="email"[^>]*>', page).group(0)
+    lookup = re.search(r'hx-get="([^"]+)"', email_input).group(1)
+
+    assert lookup == url("user_lookup", crm_a)
+    answer = admin_client.get(lookup, {"email": "someone@example.com"})
+    assert answer.status_code == 200

@@ -11,12 +11,8 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from crm.forms import (
-    CrmLoginForm,
-    OwnPasswordChangeForm,
-    SetPasswordForm,
-    form_add_service_errors,
-)
+from crm.forms.access import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
+from crm.forms.errors import form_add_service_errors
 from crm.models import CrmUser
 from crm.rights import rights_summary
 from crm.services.access import (
@@ -44,7 +40,7 @@ from crm.tenancy import (
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    prefix = f"/c/{request.crm.slug}/"
+    prefix = reverse("crm:home", kwargs={"slug": request.crm.slug})
     if candidate.startswith(prefix) and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -82,7 +78,7 @@ def _authenticate_throttled(
 
 @crm_view(allow_anonymous=True)
 def crm_login(request: HttpRequest) -> HttpResponse:
-    home = f"/c/{request.crm.slug}/"
+    home = reverse("crm:home", kwargs={"slug": request.crm.slug})
     if request.crm_user is not None:
         return redirect(_safe_next(request, home))
     form = CrmLoginForm(request.POST or None)
@@ -114,13 +110,6 @@ def crm_logout(request: HttpRequest) -> HttpResponse:
         request, _("You have signed out of %(crm)s.") % {"crm": request.crm.name}
     )
     return redirect("crm:login", slug=request.crm.slug)
-
-
-@crm_view
-def crm_home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "crm/home.html", {"crm": request.crm, "crm_user": request.crm_user}
-    )
 
 
 def _render_profile(

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.forms.apikeys import ApiKeyForm
 from crm.models import ApiKey
-from crm.services.apikeys import API_KEY_NAME_MAX_LENGTH, api_key_create, api_key_revoke
+from crm.services.apikeys import api_key_create, api_key_revoke
 from crm.tenancy import crm_admin_required, crm_view
-
-
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=API_KEY_NAME_MAX_LENGTH,
-        help_text=gettext_lazy(
-            "What will use the key, e.g. “Website form” or “Accounting sync”."
-        ),
-    )
 
 
 def _keys_url(request: HttpRequest) -> str:

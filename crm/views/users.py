@@ -7,17 +7,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.forms import (
+from crm.forms.users import (
     CrmUserAddForm,
     CrmUserForm,
     DeactivateForm,
     GroupForm,
     SeatsForm,
 )
-from crm.models import AuditEvent
 from crm.rights import rights_summary
 from crm.selectors.users import (
     crm_user_find_by_email,
@@ -43,7 +43,7 @@ from crm.tenancy import crm_admin_required, crm_view
 
 
 def _users_url(request: HttpRequest) -> str:
-    return f"/c/{request.crm.slug}/settings/users/"
+    return reverse("crm:users", kwargs={"slug": request.crm.slug})
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -283,7 +283,7 @@ def groups(request: HttpRequest) -> HttpResponse:
             _add_errors(form, error)
         else:
             messages.success(request, _("Group created."))
-            return redirect(f"/c/{request.crm.slug}/settings/groups/")
+            return redirect("crm:groups", slug=request.crm.slug)
     return render(
         request,
         "crm/settings/groups.html",
@@ -307,7 +307,7 @@ def group_rename(request: HttpRequest, group_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Group renamed."))
-    return redirect(f"/c/{request.crm.slug}/settings/groups/")
+    return redirect("crm:groups", slug=request.crm.slug)
 
 
 @require_POST
@@ -320,14 +320,4 @@ def group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Group deleted."))
-    return redirect(f"/c/{request.crm.slug}/settings/groups/")
-
-
-@require_http_methods(["GET"])
-@crm_view
-@crm_admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.for_crm(request.crm).order_by("-created_at", "-pk")[
-        :200
-    ]
-    return render(request, "crm/settings/audit.html", {"events": events})
+    return redirect("crm:groups", slug=request.crm.slug)

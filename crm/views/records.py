@@ -1,5 +1,8 @@
 """Contacts, companies and deals: lists with filters and bulk deletion, cards with
-edit, archive, notes and delete, the deals board, and custom fields settings."""
+edit, archive, notes and delete, the record forms' pickers and the deals board.
+
+One view serves the three kinds of record: crm/urls.py names the kind of each
+route (``{"entity": "contact"}``) and crm/entities.py says what that kind is."""
 
 from __future__ import annotations
 
@@ -16,41 +19,36 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.entities import record_kind
 from crm.forms.records import RECORD_FORMS, picker_chosen
-from crm.models import BulkDeleteJob, CrmUser, CustomField, Pipeline, PipelineStatus
+from crm.models import BulkDeleteJob, CrmUser, Pipeline, PipelineStatus
 from crm.rights import can
 from crm.selectors.records import records_filtered
 from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
-    company_save,
-    contact_save,
     custom_fields_for,
     deal_move,
-    deal_save,
     note_add,
     record_get,
+    record_save,
     record_set_archived,
     visible_records,
 )
-from crm.tenancy import crm_admin_required, crm_view
+from crm.tenancy import crm_view
 
 PAGE_SIZE = 50
-# Lazy: translated per request, not once in whatever language the process started.
-ENTITY_LABELS = {
-    "contact": (gettext_lazy("Contacts"), "contacts"),
-    "company": (gettext_lazy("Companies"), "companies"),
-    "deal": (gettext_lazy("Deals"), "deals"),
-}
-SAVERS = {"contact": contact_save, "company": company_save, "deal": deal_save}
 FILTER_KEYS = ("q", "responsible", "archived")
 
 
-def _base(request: HttpRequest, entity: str) -> str:
-    return f"/c/{request.crm.slug}/{ENTITY_LABELS[entity][1]}/"
+def _page_url(request: HttpRequest, entity: str, page: str, **kwargs) -> str:
+    """The URL of a page of this kind of record in this CRM (list, card, ...)."""
+    return reverse(
+        record_kind(entity).url_name(page), kwargs={"slug": request.crm.slug, **kwargs}
+    )
 
 
 def _filter_params(data: QueryDict) -> dict[str, str]:
@@ -68,6 +66,8 @@ def _refuse(
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
+@require_http_methods(["GET"])
+@crm_view
 def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     if not can(request.crm_user, entity, "view"):
         return _refuse(request)
@@ -81,7 +81,8 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
         "crm/records/list.html",
         {
             "entity": entity,
-            "title": ENTITY_LABELS[entity][0],
+            "title": record_kind(entity).label,
+            "kind": record_kind(entity),
             "page": page,
             "params": params,
             "querystring": urlencode(params),
@@ -93,6 +94,8 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+@crm_view
 def record_form(
     request: HttpRequest, entity: str, record_id: int | None = None
 ) -> HttpResponse:
@@ -117,11 +120,12 @@ def record_form(
     )
     if request.method == "POST" and form.is_valid():
         try:
-            saved = SAVERS[entity](
+            saved = record_save(
                 crm=request.crm,
                 actor=request.crm_user,
+                entity=entity,
+                record_id=record_id,
                 data=form.service_data(),
-                **{f"{entity}_id": record_id},
             )
         except PermissionDenied as error:
             return _refuse(request, error)
@@ -129,13 +133,14 @@ def record_form(
             form.add_service_error(error)
         else:
             messages.success(request, _("Saved."))
-            return redirect(f"{_base(request, entity)}{saved.pk}/")
+            return redirect(_page_url(request, entity, "card", record_id=saved.pk))
     return render(
         request,
         "crm/records/form.html",
         {
             "entity": entity,
-            "title": ENTITY_LABELS[entity][0],
+            "title": record_kind(entity).label,
+            "kind": record_kind(entity),
             "record": record,
             "form": form,
         },
@@ -148,6 +153,8 @@ PICKER_RESULTS = 20
 PICKER_FIELDS = {"company": ("company", "companies"), "contact": ("contacts",)}
 
 
+@require_http_methods(["GET"])
+@crm_view
 def record_picker(request: HttpRequest, entity: str) -> HttpResponse:
     """A record form's searchable picker, drawn again with what is chosen now
     and the visible records whose name has the search text."""
@@ -181,6 +188,8 @@ def record_picker(request: HttpRequest, entity: str) -> HttpResponse:
     return render(request, "crm/widgets/_record_picker_body.html", {"picker": picker})
 
 
+@require_http_methods(["GET"])
+@crm_view
 def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
     record = record_get(
         crm=request.crm, actor=request.crm_user, entity=entity, record_id=record_id
@@ -192,7 +201,8 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
         "crm/records/card.html",
         {
             "entity": entity,
-            "title": ENTITY_LABELS[entity][0],
+            "title": record_kind(entity).label,
+            "kind": record_kind(entity),
             "record": record,
             "custom": custom,
             "notes": record.notes.select_related("author").order_by("-created_at")[
@@ -209,8 +219,13 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
     )
 
 
-def record_action(request: HttpRequest, entity: str, record_id: int, action: str):
-    base = _base(request, entity)
+@require_POST
+@crm_view
+def record_action(
+    request: HttpRequest, entity: str, record_id: int, action: str
+) -> HttpResponse:
+    if action not in ("delete", "archive", "restore", "note"):
+        raise Http404
     try:
         if action == "delete":
             record_delete(
@@ -220,7 +235,7 @@ def record_action(request: HttpRequest, entity: str, record_id: int, action: str
                 record_id=record_id,
             )
             messages.success(request, _("Deleted."))
-            return redirect(base)
+            return redirect(_page_url(request, entity, "list"))
         if action in ("archive", "restore"):
             record_set_archived(
                 crm=request.crm,
@@ -244,10 +259,12 @@ def record_action(request: HttpRequest, entity: str, record_id: int, action: str
         return _refuse(request, error)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect(f"{base}{record_id}/")
+    return redirect(_page_url(request, entity, "card", record_id=record_id))
 
 
-def bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
+@require_POST
+@crm_view
+def record_bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
     """Tick rows (ids) or "all matching this filter" → confirm the exact number →
     delete, inline or as a job with progress."""
     if request.POST.get("all_matching") == "1":
@@ -266,14 +283,15 @@ def bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
         description = _("selected rows")
     if not ids:
         messages.error(request, _("Nothing was selected."))
-        return redirect(_base(request, entity))
+        return redirect(_page_url(request, entity, "list"))
     if request.POST.get("confirm") != "1":
         return render(
             request,
             "crm/records/bulk_confirm.html",
             {
                 "entity": entity,
-                "title": ENTITY_LABELS[entity][0],
+                "title": record_kind(entity).label,
+                "kind": record_kind(entity),
                 "count": len(ids),
                 "ids": ids if request.POST.get("all_matching") != "1" else [],
                 "post": request.POST,
@@ -291,53 +309,11 @@ def bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
     except PermissionDenied as error:
         return _refuse(request, error)
     if result.job is not None:
-        return redirect(f"/c/{request.crm.slug}/jobs/{result.job.pk}/")
+        return redirect("crm:job", slug=request.crm.slug, job_id=result.job.pk)
     messages.success(
         request, _("%(count)d records deleted.") % {"count": len(result.deleted)}
     )
-    return redirect(_base(request, entity))
-
-
-def _entity_views(entity: str):
-    @require_http_methods(["GET"])
-    @crm_view
-    def list_view(request):
-        return record_list(request, entity)
-
-    @require_http_methods(["GET", "POST"])
-    @crm_view
-    def new_view(request):
-        return record_form(request, entity)
-
-    @require_http_methods(["GET"])
-    @crm_view
-    def card_view(request, record_id: int):
-        return record_card(request, entity, record_id)
-
-    @require_http_methods(["GET", "POST"])
-    @crm_view
-    def edit_view(request, record_id: int):
-        return record_form(request, entity, record_id)
-
-    @require_POST
-    @crm_view
-    def action_view(request, record_id: int, action: str):
-        if action not in ("delete", "archive", "restore", "note"):
-            raise Http404
-        return record_action(request, entity, record_id, action)
-
-    @require_POST
-    @crm_view
-    def bulk_view(request):
-        return bulk_delete(request, entity)
-
-    return list_view, new_view, card_view, edit_view, action_view, bulk_view
-
-
-@require_http_methods(["GET"])
-@crm_view
-def record_picker_view(request: HttpRequest, entity: str) -> HttpResponse:
-    return record_picker(request, entity)
+    return redirect(_page_url(request, entity, "list"))
 
 
 @require_http_methods(["GET"])
@@ -400,83 +376,6 @@ def deal_move_view(request: HttpRequest, record_id: int) -> HttpResponse:
         return _refuse(request, error)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect(f"/c/{request.crm.slug}/deals/")
-    return redirect(f"/c/{request.crm.slug}/deals/?pipeline_id={deal.pipeline_id}")
-
-
-@require_http_methods(["GET", "POST"])
-@crm_view
-@crm_admin_required
-def custom_fields(request: HttpRequest) -> HttpResponse:
-    from crm.services.fields import custom_field_create, custom_field_delete
-
-    errors: list[str] = []
-    if request.method == "POST":
-        try:
-            if request.POST.get("delete"):
-                custom_field_delete(crm=request.crm, field_id=request.POST["delete"])
-                messages.success(request, _("Field deleted."))
-            else:
-                custom_field_create(
-                    crm=request.crm,
-                    entity=request.POST.get("entity", ""),
-                    name=request.POST.get("name", ""),
-                    type=request.POST.get("type", ""),
-                    options=request.POST.get("options", ""),
-                )
-                messages.success(request, _("Field created."))
-            return redirect(f"/c/{request.crm.slug}/settings/fields/")
-        except ValidationError as error:
-            errors = error.messages
-    return render(
-        request,
-        "crm/settings/fields.html",
-        {
-            "fields": CustomField.objects.for_crm(request.crm).order_by(
-                "entity", "position", "pk"
-            ),
-            "entities": CustomField.Entity.choices,
-            "types": CustomField.Type.choices,
-            "errors": errors,
-            "posted": request.POST,
-        },
-        status=400 if errors else 200,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@crm_view
-@crm_admin_required
-def pipelines_settings(request: HttpRequest) -> HttpResponse:
-    from crm.services.pipelines import (
-        pipeline_create,
-        pipeline_status_create,
-        pipeline_status_delete,
-    )
-
-    errors: list[str] = []
-    if request.method == "POST":
-        try:
-            if request.POST.get("delete_status"):
-                pipeline_status_delete(
-                    crm=request.crm, status_id=request.POST["delete_status"]
-                )
-            elif request.POST.get("pipeline_id"):
-                pipeline_status_create(
-                    crm=request.crm,
-                    pipeline_id=request.POST["pipeline_id"],
-                    name=request.POST.get("name", ""),
-                )
-            else:
-                pipeline_create(crm=request.crm, name=request.POST.get("name", ""))
-            messages.success(request, _("Saved."))
-            return redirect(f"/c/{request.crm.slug}/settings/pipelines/")
-        except ValidationError as error:
-            errors = error.messages
-    pipelines = Pipeline.objects.for_crm(request.crm).prefetch_related("statuses")
-    return render(
-        request,
-        "crm/settings/pipelines.html",
-        {"pipelines": pipelines, "errors": errors},
-        status=400 if errors else 200,
-    )
+        return redirect("crm:deals_board", slug=request.crm.slug)
+    board = reverse("crm:deals_board", kwargs={"slug": request.crm.slug})
+    return redirect(f"{board}?{urlencode({'pipeline_id': deal.pipeline_id})}")

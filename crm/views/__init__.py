@@ -1,0 +1,1 @@
+"""The pages of a CRM, one module per domain; crm/urls.py lists every route."""

@@ -1,0 +1,109 @@
+"""Settings of a CRM: custom fields, pipelines and the audit log (owner and
+administrators)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from crm.models import (
+    AuditEvent,
+    CustomField,
+    Pipeline,
+)
+from crm.tenancy import crm_admin_required, crm_view
+
+
+@require_http_methods(["GET"])
+@crm_view
+@crm_admin_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.for_crm(request.crm).order_by("-created_at", "-pk")[
+        :200
+    ]
+    return render(request, "crm/settings/audit.html", {"events": events})
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view
+@crm_admin_required
+def custom_fields(request: HttpRequest) -> HttpResponse:
+    from crm.services.fields import custom_field_create, custom_field_delete
+
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                custom_field_delete(crm=request.crm, field_id=request.POST["delete"])
+                messages.success(request, _("Field deleted."))
+            else:
+                custom_field_create(
+                    crm=request.crm,
+                    entity=request.POST.get("entity", ""),
+                    name=request.POST.get("name", ""),
+                    type=request.POST.get("type", ""),
+                    options=request.POST.get("options", ""),
+                )
+                messages.success(request, _("Field created."))
+            return redirect("crm:custom_fields", slug=request.crm.slug)
+        except ValidationError as error:
+            errors = error.messages
+    return render(
+        request,
+        "crm/settings/fields.html",
+        {
+            "fields": CustomField.objects.for_crm(request.crm).order_by(
+                "entity", "position", "pk"
+            ),
+            "entities": CustomField.Entity.choices,
+            "types": CustomField.Type.choices,
+            "errors": errors,
+            "posted": request.POST,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view
+@crm_admin_required
+def pipelines_settings(request: HttpRequest) -> HttpResponse:
+    from crm.services.pipelines import (
+        pipeline_create,
+        pipeline_status_create,
+        pipeline_status_delete,
+    )
+
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete_status"):
+                pipeline_status_delete(
+                    crm=request.crm, status_id=request.POST["delete_status"]
+                )
+            elif request.POST.get("pipeline_id"):
+                pipeline_status_create(
+                    crm=request.crm,
+                    pipeline_id=request.POST["pipeline_id"],
+                    name=request.POST.get("name", ""),
+                )
+            else:
+                pipeline_create(crm=request.crm, name=request.POST.get("name", ""))
+            messages.success(request, _("Saved."))
+            return redirect("crm:pipelines", slug=request.crm.slug)
+        except ValidationError as error:
+            errors = error.messages
+    pipelines = Pipeline.objects.for_crm(request.crm).prefetch_related("statuses")
+    return render(
+        request,
+        "crm/settings/pipelines.html",
+        {"pipelines": pipelines, "errors": errors},
+        status=400 if errors else 200,
+    )
