@@ -340,8 +340,3 @@ RECORD_FORMS: dict[str, type[RecordForm]] = {
     "company": CompanyForm,
     "deal": DealForm,
 }
-
-PICKER_LABELS = {
-    "company": pgettext_lazy("picker", "Search companies"),
-    "contact": pgettext_lazy("picker", "Search contacts"),
-}

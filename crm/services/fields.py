@@ -8,8 +8,8 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from crm.entities import record_kind
 from crm.models import Crm, CustomField
-from crm.services.records import ENTITY_MODELS
 
 MAX_FIELDS_PER_ENTITY = 100
 
@@ -49,7 +49,7 @@ def custom_field_delete(*, crm: Crm, field_id) -> None:
     field = CustomField.objects.for_crm(crm).filter(pk=int(field_id)).first()
     if field is None:
         raise Http404
-    model = ENTITY_MODELS[field.entity]
+    model = record_kind(field.entity).model
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -26,19 +26,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_after_commit
+from crm.entities import RECORD_KINDS, record_kind
 from crm.models import (
     AuditEvent,
     BulkDeleteJob,
-    ContactCompany,
     Crm,
     CrmUser,
     Deal,
-    DealContact,
-    Note,
 )
 from crm.rights import scope_of, scope_queryset
 from crm.services.audit import audit_record
-from crm.services.records import ENTITY_MODELS
 
 BULK_INLINE_LIMIT = 2000
 # The inline path's chunk, and the job's first one before it knows the pace.
@@ -61,15 +58,6 @@ class DeleteResult:
     job: BulkDeleteJob | None = None
 
 
-# What goes with a record, per kind: (table model, column naming the record).
-_DEPENDENTS = {
-    "contact": ((ContactCompany, "contact_id"), (DealContact, "contact_id"),
-                (Note, "contact_id")),
-    "company": ((ContactCompany, "company_id"), (Note, "company_id")),
-    "deal": ((DealContact, "deal_id"), (Note, "deal_id")),
-}  # fmt: skip
-
-
 def _where_in(column: str, ids: list[int]) -> tuple[str, list]:
     """``column IN ids`` as one array parameter on PostgreSQL (one plan whatever
     the count), placeholders elsewhere."""
@@ -85,7 +73,7 @@ def _chunk_statements(
     parameters): links and notes, a company's deals unlinked, then the records."""
     quote = connection.ops.quote_name
     steps = []
-    for dependent, column in _DEPENDENTS[entity]:
+    for dependent, column in record_kind(entity).dependents:
         condition, params = _where_in(column, ids)
         steps.append(
             (
@@ -105,7 +93,7 @@ def _chunk_statements(
             )
         )
     condition, params = _where_in("id", ids)
-    table = quote(ENTITY_MODELS[entity]._meta.db_table)
+    table = quote(record_kind(entity).model._meta.db_table)
     steps.append(
         ("DELETE FROM", f"{table} WHERE crm_id = %s AND {condition}", [crm.pk, *params])
     )
@@ -176,7 +164,7 @@ def _existing_ids(crm: Crm, entity: str, ids: list[int]) -> list[int]:
     On PostgreSQL one statement answers with the ids that are *not* there, as one
     array: usually none, so a hundred thousand ids cost a hundred thousand index
     probes and no rows to send back. Elsewhere, one query per slice."""
-    table = connection.ops.quote_name(ENTITY_MODELS[entity]._meta.db_table)
+    table = connection.ops.quote_name(record_kind(entity).model._meta.db_table)
     # No record has an id outside the 64-bit range; the array cannot hold one.
     ids = [i for i in ids if 0 < i <= MAX_RECORD_ID]
     with connection.cursor() as cursor:
@@ -206,7 +194,7 @@ def _deletable_ids(crm: Crm, actor: CrmUser, entity: str, ids: list[int]) -> lis
     hundred thousand ids never make one giant query."""
     if scope_of(actor, entity, "view") == scope_of(actor, entity, "delete") == "all":
         return _existing_ids(crm, entity, ids) if actor.is_active else []
-    model = ENTITY_MODELS[entity]
+    model = record_kind(entity).model
     records = model.objects.for_crm(crm)
     visible = scope_queryset(actor, entity, "view", records)
     deletable = scope_queryset(actor, entity, "delete", records)
@@ -240,7 +228,7 @@ def records_delete(
     """Delete the records ``ids`` (of this CRM, visible to the actor). Ids that do
     not exist here are reported back as not found. Past ``BULK_INLINE_LIMIT`` the
     work goes to a job, returned in the result."""
-    if entity not in ENTITY_MODELS:
+    if entity not in RECORD_KINDS:
         raise ValidationError(_("Unknown kind of record."))
     try:
         wanted = sorted({int(i) for i in ids})

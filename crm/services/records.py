@@ -13,6 +13,7 @@ from django.db.models import Model
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from crm.entities import RECORD_KINDS, record_kind
 from crm.models import (
     Company,
     Contact,
@@ -28,11 +29,6 @@ from crm.models import (
 )
 from crm.rights import can, scope_queryset
 
-ENTITY_MODELS: dict[str, type[Model]] = {
-    "contact": Contact,
-    "company": Company,
-    "deal": Deal,
-}
 TEXT_VALUE_MAX_LENGTH = 1000
 
 
@@ -162,7 +158,7 @@ def custom_values_clean(
 def _record_for_save(crm: Crm, actor: CrmUser, entity: str, record_id: Any):
     """A new record (create right) or an existing one the actor may edit; one the
     actor cannot even see is a 404, like one of another CRM."""
-    model = ENTITY_MODELS[entity]
+    model = record_kind(entity).model
     if record_id is None:
         _require(actor, entity, "create")
         return model(crm=crm, responsible=actor)
@@ -338,7 +334,7 @@ def deal_move(*, crm: Crm, actor: CrmUser, deal_id: int, status_id: int) -> Deal
 
 def record_get(*, crm: Crm, actor: CrmUser, entity: str, record_id: Any):
     """A record the actor may view; 404 otherwise (no oracle for forbidden ones)."""
-    record = _scoped_get(ENTITY_MODELS[entity], crm, record_id)
+    record = _scoped_get(record_kind(entity).model, crm, record_id)
     if not can(actor, entity, "view", record):
         raise Http404
     return record
@@ -355,7 +351,9 @@ def record_set_archived(
 
 
 def visible_records(*, crm: Crm, actor: CrmUser, entity: str, action: str = "view"):
-    return scope_queryset(actor, entity, action, ENTITY_MODELS[entity].objects.all())
+    return scope_queryset(
+        actor, entity, action, record_kind(entity).model.objects.all()
+    )
 
 
 def note_add(
@@ -375,7 +373,7 @@ def note_delete(*, crm: Crm, actor: CrmUser, note_id: Any) -> None:
     """Like adding one: allowed to whoever may edit the record the note is on. A
     note of another CRM, or on a record the actor cannot see, is a 404."""
     note = _scoped_get(Note, crm, note_id)
-    entity = next(e for e in ENTITY_MODELS if getattr(note, f"{e}_id") is not None)
+    entity = next(e for e in RECORD_KINDS if getattr(note, f"{e}_id") is not None)
     record = record_get(
         crm=crm, actor=actor, entity=entity, record_id=getattr(note, f"{entity}_id")
     )
