@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -160,7 +161,7 @@ def crm_send_deletion_email(*, crm: Crm, kind: str) -> None:
     """``scheduled`` (with the date and the way to cancel) or ``reminder``."""
     context = {
         "crm": crm,
-        "portal_link": f"{settings.SITE_URL}/portal/",
+        "portal_link": settings.SITE_URL + reverse("portal:crm_list"),
         "grace_days": settings.CRM_DELETION_GRACE_DAYS,
     }
     # To the owner's Account, in the language it chose for the portal.

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from slugify import slugify
@@ -225,7 +226,7 @@ def crm_send_ready_email(*, crm: Crm) -> None:
         "crm": crm,
         "crm_user": owner_user,
         "direct_link": crm_direct_link(crm=crm),
-        "portal_link": f"{settings.SITE_URL}/portal/",
+        "portal_link": settings.SITE_URL + reverse("portal:crm_list"),
     }
     # To the owner's Account, in the language it chose for the portal.
     with translation.override(crm.owner.email_language):
@@ -235,7 +236,7 @@ def crm_send_ready_email(*, crm: Crm) -> None:
 
 
 def crm_direct_link(*, crm: Crm) -> str:
-    return f"{settings.SITE_URL}/c/{crm.slug}/"
+    return settings.SITE_URL + reverse("crm:home", kwargs={"slug": crm.slug})
 
 
 def crm_send_memberships_email(
@@ -246,7 +247,11 @@ def crm_send_memberships_email(
     ``language``: the one the request was made in, since an address is not a
     person (it may be several CRM users, each with a language of their own)."""
     links = [
-        {"crm": m.crm, "login_link": f"{crm_direct_link(crm=m.crm)}login/"}
+        {
+            "crm": m.crm,
+            "login_link": settings.SITE_URL
+            + reverse("crm:login", kwargs={"slug": m.crm.slug}),
+        }
         for m in memberships
     ]
     context = {"email": email, "links": links}

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,9 @@ def crm_user_invite(*, crm_user: CrmUser, invited_by: CrmUser | None) -> str:
         token_hash=secret_hash(purpose="invite", value=token),
         expires_at=timezone.now() + INVITATION_TTL,
     )
-    link = f"{settings.SITE_URL}/c/{crm_user.crm.slug}/invite/{token}/"
+    link = settings.SITE_URL + reverse(
+        "crm:invitation", kwargs={"slug": crm_user.crm.slug, "token": token}
+    )
     inviter = invited_by.name if invited_by else crm_user.crm.name
     enqueue_after_commit(send_invitation_email, crm_user.pk, link, inviter)
     return link
