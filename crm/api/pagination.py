@@ -2,9 +2,10 @@
 
 ``?page=2&page_size=50``: 50 a page unless asked otherwise, at most 100. A bigger
 ``page_size`` is clamped to 100 (the response's ``results`` says how many came), a
-``page_size`` that is not a positive whole number falls back to 50, and a page past
-the end is a 404. Page numbers rather than cursors: people paging through a CRM
-from a script want "page 7 of 12", and the count is one indexed query."""
+``page_size`` that is not a positive whole number falls back to 50, and a page
+past the end or not a number is a 404. Page numbers rather than cursors: people
+paging through a CRM from a script want "page 7 of 12", and the count is one
+indexed query."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ class ApiPagination(PageNumberPagination):
         default=DEFAULT_PAGE_SIZE,
         max=MAX_PAGE_SIZE,
     )
+
+    def get_page_number(self, request, paginator):
+        # An empty ``page=`` is not a number: a 404 like any other such page.
+        page_number = request.query_params.get(self.page_query_param, 1)
+        if page_number in self.last_page_strings:
+            return paginator.num_pages
+        return page_number

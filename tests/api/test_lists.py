@@ -5,9 +5,10 @@ import datetime
 
 import pytest
 
-from crm.api import selectors
 from crm.models import Contact, ContactCompany, CustomField, DealContact, Note
 from crm.rights import rights_default
+from crm.selectors.records import notes_list, records_list
+from tests.api.helpers import assert_error
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
@@ -108,6 +109,13 @@ def test_pages_have_drfs_shape(api_a, crm_a, staff_a):
     assert [row["name"] for row in second["results"]] == ["C2", "C3"]
 
 
+@pytest.mark.parametrize("page", ["", "two", "0", "4"])
+def test_a_page_that_is_not_one_of_the_list_is_a_404(api_a, crm_a, staff_a, page):
+    ContactFactory.create_batch(3, responsible=staff_a)
+    response = api_a.get(f"/api/v1/contacts/?page_size=1&page={page}")
+    assert_error(response, 404, "not_found")
+
+
 # --- the selectors: the CRM and the actor's rights ---------------------------------
 
 
@@ -155,29 +163,23 @@ def test_records_list_keeps_to_the_actors_view_rights(
     crm_a, staff_a, team, scope, seen
 ):
     actor = _with_view(staff_a, scope, group=team["group"])
-    records = selectors.records_list(
-        crm=crm_a, actor=actor, entity="contact", filters={}
-    )
+    records = records_list(crm=crm_a, actor=actor, entity="contact")
     assert _ids(records) == [team[name].pk for name in seen]
 
 
 def test_records_list_of_another_crm_is_empty(crm_a, owner_b, staff_b, team):
     ContactFactory(responsible=staff_b)
     for actor in (staff_b, owner_b):
-        records = selectors.records_list(
-            crm=crm_a, actor=actor, entity="contact", filters={}
-        )
+        records = records_list(crm=crm_a, actor=actor, entity="contact")
         assert _ids(records) == []
 
 
 def test_an_inactive_actor_sees_nothing(crm_a, staff_a, team):
     staff_a.is_active = False
     staff_a.save()
-    records = selectors.records_list(
-        crm=crm_a, actor=staff_a, entity="contact", filters={}
-    )
+    records = records_list(crm=crm_a, actor=staff_a, entity="contact")
     assert _ids(records) == []
-    assert _ids(selectors.notes_list(crm=crm_a, actor=staff_a, filters={})) == []
+    assert _ids(notes_list(crm=crm_a, actor=staff_a)) == []
 
 
 def test_notes_list_keeps_to_the_records_the_actor_may_view(crm_a, staff_a, team):
@@ -189,11 +191,12 @@ def test_notes_list_keeps_to_the_records_the_actor_may_view(crm_a, staff_a, team
         crm=crm_a, company=CompanyFactory(responsible=staff_a), text="company"
     )
     actor = _with_view(staff_a, "own", group=team["group"])
-    assert _ids(selectors.notes_list(crm=crm_a, actor=actor, filters={})) == [
+    assert _ids(notes_list(crm=crm_a, actor=actor)) == [
         notes["mine"].pk,
         company_note.pk,
     ]
     actor = _with_view(staff_a, "all", group=team["group"])
-    assert _ids(
-        selectors.notes_list(crm=crm_a, actor=actor, filters={"ordering": "-id"})
-    ) == [company_note.pk, *(notes[n].pk for n in ("outsiders", "colleagues", "mine"))]
+    assert _ids(notes_list(crm=crm_a, actor=actor, ordering="-id")) == [
+        company_note.pk,
+        *(notes[n].pk for n in ("outsiders", "colleagues", "mine")),
+    ]
