@@ -123,7 +123,7 @@ urlpatterns = [
         users.group_delete,
         name="group_delete",
     ),
-    # Settings: records, the audit log and API keys
+    # Settings: custom fields, pipelines, the audit log and API keys
     path("settings/fields/", settings.custom_fields, name="custom_fields"),
     path("settings/pipelines/", settings.pipelines_settings, name="pipelines"),
     path("settings/audit/", settings.audit_log, name="audit"),

@@ -96,8 +96,8 @@ def crm_cancel_deletion(*, crm: Crm, account: Any) -> Crm:
 
 def crm_claim_due_purges(*, limit: int = 50) -> list[int]:
     """Beat: move due CRMs to ``purging`` one compare-and-set each, then send their
-    purges. A CRM cancelled a moment before is no longer ``pending_deletion`` and
-    is simply not claimed."""
+    purges. A CRM cancelled a moment before is ``active`` again and is simply not
+    claimed."""
     now = timezone.now()
     due = list(
         Crm.objects.filter(status=Crm.Status.PENDING_DELETION, deletion_due_at__lte=now)

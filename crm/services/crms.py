@@ -1,5 +1,5 @@
-"""Writes to CRMs and their users. Views, forms and tasks call these; no business
-rule lives anywhere else."""
+"""Creating a CRM and making it ready: its address, its owner's CRM user and
+defaults, and the emails that say where a person's CRMs live."""
 
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def crm_provision(*, crm_id: int) -> Crm | None:
     """Make a CRM ready: its owner's linked CRM user and defaults, then ``active``.
 
     Safe to run any number of times: it locks the CRM row and does nothing to a CRM
-    that is no longer being created."""
+    that is not being created (already ready, or gone)."""
     crm = (
         Crm.objects.select_for_update()
         .select_related("owner")

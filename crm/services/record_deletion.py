@@ -116,9 +116,8 @@ def _delete_chunk(
 
     On PostgreSQL the chunk is one statement (data-modifying CTEs), so outside a
     transaction it is its own: one round trip, commit and foreign-key checks
-    included. A job has many chunks: one round trip and one commit each (it was
-    seven round trips, BEGIN to the progress update, and two commits) is most of
-    what brings it close to one big delete."""
+    included. A job has many chunks, and one round trip and one commit each is
+    most of what keeps it close to the time of one big delete."""
     steps = _chunk_statements(crm, entity, ids)
     if job_id is not None:
         sets = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in progress or {})

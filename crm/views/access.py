@@ -1,3 +1,6 @@
+"""Signing in to a CRM: its login and logout, Enter's landing, invitations, My
+profile and the language switcher."""
+
 from __future__ import annotations
 
 from allauth.core import ratelimit
@@ -143,8 +146,9 @@ def crm_profile(request: HttpRequest) -> HttpResponse:
 
 @crm_language_from_view
 def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    """Enter's landing. Not behind ``crm_view``: the one statement that redeems the
-    token also finds the CRM (see ``sso_token_redeem_at``)."""
+    """Enter's landing. Not behind ``crm_view``: ``sso_token_redeem_at`` finds the
+    CRM itself, and the browser's CRM session is read only to show who is signed
+    in when the token is refused."""
     try:
         crm, crm_user = sso_token_redeem_at(slug=slug, token=token)
     except SsoRefused as refusal:

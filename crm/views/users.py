@@ -1,4 +1,5 @@
-"""Settings → Users, groups, seats and the audit trail (owner and admins)."""
+"""Settings → Users: the CRM's users, their rights, groups and seats (owner and
+admins)."""
 
 from __future__ import annotations
 
