@@ -1,5 +1,5 @@
-"""DESIGN.md's import rules with billing in them: crm and accounts import neither
-portal nor billing; billing does not import portal."""
+"""The import rules of docs/architecture.md: accounts imports no other app of the
+project, crm imports neither portal nor billing, billing does not import portal."""
 
 import ast
 from pathlib import Path

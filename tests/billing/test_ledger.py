@@ -161,7 +161,7 @@ def test_the_purge_leaves_the_ledger_and_a_refund_still_lands(owner):
     # The provider may refund after the CRM is gone: bookkeeping still balances.
     refund_record(refund_id="ref_1", payment_id="pay_1", amount=D("50"), currency="USD")
     assert Wallet.objects.get(crm_id=crm_id).balance == D("0.00")
-    # And nothing can top up a CRM that no longer exists.
+    # And nothing can top up a CRM that is gone.
     with pytest.raises(BillingRefused):
         payment_record(crm_id=crm_id, payment_id="p2", amount=D("1"), currency="USD")
 

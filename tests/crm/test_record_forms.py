@@ -54,7 +54,8 @@ def test_editing_a_contacts_phone_keeps_its_companies_and_custom_values(
         crm=crm_a, entity="contact", name="Since", type="date"
     )
     acme, globex = CompanyFactory.create_batch(2, responsible=owner_a)
-    # Linked over the API: the form never offered these before they were made.
+    # Written by the service, as the API writes them: the form first meets these
+    # links and values at the edit.
     contact = contact_save(
         crm=crm_a,
         actor=owner_a,

@@ -81,7 +81,7 @@ def test_token_for_another_crm_is_refused_and_burnt(client, crm_a, crm_b, owner_
     assert wrong.status_code == 403
     assert "another CRM" in wrong.content.decode()
     assert client.get("/c/beta/").status_code == 302
-    # Shown to the wrong CRM, it is no longer good anywhere.
+    # Shown to the wrong CRM, it is used up: the right one refuses it too.
     right = client.get(
         reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
     )

@@ -1,4 +1,5 @@
-"""The tenancy rules of DESIGN.md, checked over every model the project has."""
+"""The tenancy rules of docs/architecture.md, checked over every model the project
+has."""
 
 from django.apps import apps
 from django.db import models
