@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from crm.api.selectors import note_entity
 from crm.models import (
     Company,
     Contact,
@@ -30,6 +30,7 @@ from crm.models import (
     PipelineStatus,
 )
 from crm.rights import Entity
+from crm.selectors.records import ORDER_BY, note_entity
 from crm.services.record_deletion import API_BULK_MAX_IDS
 from crm.services.records import TEXT_VALUE_MAX_LENGTH
 
@@ -42,7 +43,7 @@ MAX_CUSTOM_VALUES = 200
 MAX_CHOICES_IN_VALUE = 100
 CUSTOM_KEY = re.compile(r"[0-9]{1,18}")
 
-RECORD_ORDERINGS = ["id", "-id", "name", "-name", "created_at", "-created_at"]
+RECORD_ORDERINGS = list(ORDER_BY)
 NOTE_ORDERINGS = ["id", "-id", "created_at", "-created_at"]
 
 
@@ -342,13 +343,79 @@ class BulkDeleteResultSerializer(serializers.Serializer):
 # --- list filters (query parameters) --------------------------------------------------
 
 
+class CustomFilterField(serializers.DictField):
+    """``custom[<field id>]=value`` in a query string (OpenAPI's deepObject
+    style), as ``{field id: value}``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "child",
+            serializers.CharField(
+                allow_blank=True,
+                max_length=TEXT_VALUE_MAX_LENGTH,
+                trim_whitespace=False,
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        if self.field_name in dictionary:
+            return dictionary[self.field_name]  # not an object: refused
+        prefix = f"{self.field_name}["
+        values = {
+            key[len(prefix) : -1]: value
+            for key, value in dictionary.items()
+            if key.startswith(prefix) and key.endswith("]")
+        }
+        return values or empty
+
+    def to_internal_value(self, data: Any) -> dict[int, str]:
+        if isinstance(data, Mapping):
+            if len(data) > MAX_CUSTOM_VALUES:
+                raise serializers.ValidationError(
+                    _("At most %(n)d values at once.") % {"n": MAX_CUSTOM_VALUES}
+                )
+            if not all(CUSTOM_KEY.fullmatch(str(key)) for key in data):
+                raise serializers.ValidationError(
+                    _("Use custom[<field id>]=value, e.g. custom[12]=Gold.")
+                )
+        return {
+            int(key): value for key, value in super().to_internal_value(data).items()
+        }
+
+
+# The schema of ``CustomFilterField``: a serializer cannot give a parameter its style.
+CUSTOM_FILTER_PARAMETER = OpenApiParameter(
+    name="custom",
+    type={
+        "type": "object",
+        "additionalProperties": {
+            "type": "string",
+            "maxLength": TEXT_VALUE_MAX_LENGTH,
+        },
+    },
+    location=OpenApiParameter.QUERY,
+    style="deepObject",
+    explode=True,
+    description=gettext_lazy(
+        "By custom field (see /custom-fields/): custom[12]=Gold. Part of a text "
+        "(any case), one of a multi-select's options, or the exact number, date or "
+        "option. An id that is not a field of this kind of record filters nothing."
+    ),
+)
+
+
 class RecordListQuery(serializers.Serializer):
+    """The filters mean what ``crm.selectors.records.RecordFilters`` says, and the
+    list pages' filters mean the same."""
+
     ordering = serializers.ChoiceField(choices=RECORD_ORDERINGS, required=False)
     responsible_id = IdField(required=False)
     archived = serializers.BooleanField(
         required=False,
         help_text=gettext_lazy("true: archived only; false: not archived; omit: all."),
     )
+    custom = CustomFilterField(required=False)
 
 
 class ContactListQuery(RecordListQuery):

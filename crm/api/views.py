@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api import selectors
 from crm.api.serializers import (
+    CUSTOM_FILTER_PARAMETER,
     BulkDeleteResultSerializer,
     BulkDeleteSerializer,
     CompanyListQuery,
@@ -49,6 +49,15 @@ from crm.models import (
     Note,
     Pipeline,
 )
+from crm.selectors.fields import custom_fields_list, pipelines_list
+from crm.selectors.records import (
+    RecordFilters,
+    note_get,
+    notes_list,
+    record_relations,
+    records_list,
+)
+from crm.selectors.users import crm_groups_list, crm_users_by_id
 from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
     company_save,
@@ -111,19 +120,19 @@ class _ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
 class CrmUserViewSet(_ReadOnlyViewSet):
     queryset = CrmUser.objects.none()
     serializer_class = CrmUserSerializer
-    selector = selectors.crm_users_list
+    selector = crm_users_by_id
 
 
 class CrmGroupViewSet(_ReadOnlyViewSet):
     queryset = CrmGroup.objects.none()
     serializer_class = CrmGroupSerializer
-    selector = selectors.crm_groups_list
+    selector = crm_groups_list
 
 
 class PipelineViewSet(_ReadOnlyViewSet):
     queryset = Pipeline.objects.none()
     serializer_class = PipelineSerializer
-    selector = selectors.pipelines_list
+    selector = pipelines_list
 
 
 @extend_schema_view(list=extend_schema(parameters=[CustomFieldListQuery]))
@@ -134,10 +143,10 @@ class CustomFieldViewSet(_ReadOnlyViewSet):
     def get_queryset(self) -> QuerySet:
         if self.schema_only():
             return self.queryset
-        filters = (
+        query = (
             _query(CustomFieldListQuery, self.request) if self.action == "list" else {}
         )
-        return selectors.custom_fields_list(crm=self.crm, filters=filters)
+        return custom_fields_list(crm=self.crm, entity=query.get("entity"))
 
 
 # --- contacts, companies, deals -------------------------------------------------------
@@ -154,12 +163,16 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
     def get_queryset(self) -> QuerySet:
         if self.schema_only():
             return self.queryset
-        return selectors.records_list(
+        query = _query(self.list_query, self.request)
+        ordering = query.pop("ordering", "id")
+        records = records_list(
             crm=self.crm,
             actor=self.actor,
             entity=self.entity,
-            filters=_query(self.list_query, self.request),
+            filters=RecordFilters(**query),
+            ordering=ordering,
         )
+        return record_relations(entity=self.entity, queryset=records)
 
     def _save(self, *, record_id: int | None, data: dict[str, Any]) -> Model:
         data = dict(data)
@@ -234,7 +247,9 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
         )
 
 
-@extend_schema_view(list=extend_schema(parameters=[ContactListQuery]))
+@extend_schema_view(
+    list=extend_schema(parameters=[ContactListQuery, CUSTOM_FILTER_PARAMETER])
+)
 class ContactViewSet(RecordViewSet):
     queryset = Contact.objects.none()
     serializer_class = ContactSerializer
@@ -243,7 +258,9 @@ class ContactViewSet(RecordViewSet):
     save_service = contact_save
 
 
-@extend_schema_view(list=extend_schema(parameters=[CompanyListQuery]))
+@extend_schema_view(
+    list=extend_schema(parameters=[CompanyListQuery, CUSTOM_FILTER_PARAMETER])
+)
 class CompanyViewSet(RecordViewSet):
     queryset = Company.objects.none()
     serializer_class = CompanySerializer
@@ -252,7 +269,9 @@ class CompanyViewSet(RecordViewSet):
     save_service = company_save
 
 
-@extend_schema_view(list=extend_schema(parameters=[DealListQuery]))
+@extend_schema_view(
+    list=extend_schema(parameters=[DealListQuery, CUSTOM_FILTER_PARAMETER])
+)
 class DealViewSet(RecordViewSet):
     queryset = Deal.objects.none()
     serializer_class = DealSerializer
@@ -273,12 +292,14 @@ class NoteViewSet(mixins.ListModelMixin, ApiViewSet):
     def get_queryset(self) -> QuerySet:
         if self.schema_only():
             return self.queryset
-        return selectors.notes_list(
-            crm=self.crm, actor=self.actor, filters=_query(NoteListQuery, self.request)
+        query = _query(NoteListQuery, self.request)
+        ordering = query.pop("ordering", "id")
+        return notes_list(
+            crm=self.crm, actor=self.actor, record_ids=query, ordering=ordering
         )
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        note = selectors.note_get(crm=self.crm, actor=self.actor, note_id=pk)
+        note = note_get(crm=self.crm, actor=self.actor, note_id=pk)
         return Response(self.get_serializer(note).data)
 
     def create(self, request: Request) -> Response:

@@ -1,15 +1,40 @@
-"""Reading records for lists: the actor's visible records, filtered in the database."""
+"""Reading records and their notes: the actor's visible ones, filtered in the
+database.
+
+A list of records has one set of filters (``RecordFilters``) with one meaning,
+read by ``records_list``. Each door names them its own way and translates: the
+pages' query string in ``records_filtered``, the API's query parameters in its
+views."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import F, Func, Q, QuerySet, TextField
+from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField
+from django.http import Http404
 
-from crm.models import Company, Contact, Crm, CrmUser, CustomField, Deal
-from crm.rights import scope_queryset
+from crm.entities import RECORD_KINDS, record_kind
+from crm.models import Company, Contact, Crm, CrmUser, CustomField, Note
+from crm.rights import Entity, Scope, scope_of, scope_queryset
 
-LIST_MODELS = {"contact": Contact, "company": Company, "deal": Deal}
+# Every ordering ends in the id, so that pages never repeat or skip a record.
+ORDER_BY: dict[str, tuple[str, ...]] = {
+    "id": ("pk",),
+    "-id": ("-pk",),
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "created_at": ("created_at", "pk"),
+    "-created_at": ("-created_at", "-pk"),
+}
+
+# The page's query string: ``cf_<field id>=value`` filters by a custom field.
+PAGE_CUSTOM_PREFIX = "cf_"
+# Every number of at most 18 digits fits a 64-bit id.
+MAX_ID_DIGITS = 18
 
 
 class CustomValueText(Func):
@@ -27,52 +52,210 @@ class CustomValueText(Func):
         return f"({sql} ->> %s)", [*params, str(self.field_id)]
 
     def as_sql(self, compiler, connection, **extra):  # SQLite
+        # json_extract() answers a number as a number, which never equals text.
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"json_extract({sql}, %s)", [*params, f'$."{self.field_id}"']
+        return (
+            f"CAST(json_extract({sql}, %s) AS TEXT)",
+            [*params, f'$."{self.field_id}"'],
+        )
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """What a list of records can be narrowed by. Left empty, a filter narrows
+    nothing."""
+
+    # Part of the name (any case); of a contact also part of its email or phone.
+    q: str = ""
+    responsible_id: int | None = None
+    # True: archived only; False: not archived; None: both.
+    archived: bool | None = None
+    # Custom field id → value: part of a text (any case), one of a multi-select's
+    # options, or the exact number, date or option. A field that is not one of
+    # this kind's fields in the CRM narrows nothing.
+    custom: Mapping[int, str] = field(default_factory=dict)
+    # Exact matches: a contact's email (any case) and phone; a deal's pipeline,
+    # status and company.
+    email: str | None = None
+    phone: str | None = None
+    pipeline_id: int | None = None
+    status_id: int | None = None
+    company_id: int | None = None
+
+
+def _custom_condition(custom_field: CustomField, value: str) -> dict[str, Any] | None:
+    """The lookup on the value's text that matches ``value``; None if no stored
+    value can match it."""
+    alias = f"custom_value_{custom_field.pk}"
+    if custom_field.type == CustomField.Type.MULTISELECT:
+        # Stored as a JSON list: match the quoted option inside it.
+        return {f"{alias}__contains": f'"{value}"'}
+    if custom_field.type == CustomField.Type.TEXT:
+        return {f"{alias}__icontains": value}
+    if custom_field.type == CustomField.Type.NUMBER:
+        # Written as the services store it: a whole number without a fraction.
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        # Python reads and writes no longer whole number, so none is stored.
+        too_long = number.adjusted() >= sys.int_info.default_max_str_digits
+        if not number.is_finite() or too_long:
+            return None
+        integral = number == number.to_integral()
+        return {alias: str(int(number)) if integral else str(float(number))}
+    return {alias: value}
+
+
+def _with_custom_values(
+    records: QuerySet, *, crm: Crm, entity: str, values: Mapping[int, str]
+) -> QuerySet:
+    values = {int(pk): str(value) for pk, value in values.items() if value != ""}
+    if not values:
+        return records
+    fields = CustomField.objects.for_crm(crm).filter(entity=entity, pk__in=values)
+    for custom_field in fields:
+        condition = _custom_condition(custom_field, values[custom_field.pk])
+        if condition is None:
+            return records.none()
+        records = records.alias(
+            **{f"custom_value_{custom_field.pk}": CustomValueText(custom_field.pk)}
+        ).filter(**condition)
+    return records
+
+
+def records_list(
+    *,
+    crm: Crm,
+    actor: CrmUser,
+    entity: str,
+    filters: RecordFilters | None = None,
+    ordering: str = "id",
+) -> QuerySet:
+    """The records of ``entity`` in ``crm`` that the actor may view and that
+    match ``filters``, in one of the ``ORDER_BY`` orders."""
+    filters = filters or RecordFilters()
+    kind = record_kind(entity)
+    records = scope_queryset(actor, entity, "view", kind.model.objects.for_crm(crm))
+    q = filters.q.strip()
+    if q:
+        match = Q(name__icontains=q)
+        if kind.key == Entity.CONTACT:
+            match |= Q(email__icontains=q) | Q(phone__icontains=q)
+        records = records.filter(match)
+    if filters.archived is not None:
+        records = records.filter(is_archived=filters.archived)
+    if filters.email is not None:
+        records = records.filter(email__iexact=filters.email.strip())
+    if filters.phone is not None:
+        records = records.filter(phone=filters.phone.strip())
+    exact = {
+        name: getattr(filters, name)
+        for name in ("responsible_id", "pipeline_id", "status_id", "company_id")
+        if getattr(filters, name) is not None
+    }
+    records = records.filter(**exact)
+    records = _with_custom_values(
+        records, crm=crm, entity=entity, values=filters.custom
+    )
+    return records.order_by(*ORDER_BY[ordering])
+
+
+def _page_id(value: Any) -> int | None:
+    # isascii(): "²".isdigit() is true, but int("²") fails.
+    text = str(value or "")
+    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
+        return int(text)
+    return None
+
+
+def _page_text(value: Any) -> str:
+    # PostgreSQL text cannot hold NUL, and no stored value has one.
+    return str(value or "").replace("\x00", "")
 
 
 def records_filtered(
-    *, crm: Crm, actor: CrmUser, entity: str, params: dict[str, Any]
+    *, crm: Crm, actor: CrmUser, entity: str, params: Mapping[str, Any]
 ) -> QuerySet:
-    """Visible records of ``entity`` matching ``params``: q (name, email, phone),
-    responsible, archived, and ``cf_<field id>`` for custom field values."""
-    model = LIST_MODELS[entity]
-    records = scope_queryset(actor, entity, "view", model.objects.for_crm(crm))
-    records = records.filter(is_archived=params.get("archived") == "1")
-    query = (params.get("q") or "").strip()
-    if query:
-        match = Q(name__icontains=query)
-        if entity == "contact":
-            match |= Q(email__icontains=query) | Q(phone__icontains=query)
-        records = records.filter(match)
-    responsible = params.get("responsible")
-    if responsible and str(responsible).isdigit():
-        records = records.filter(responsible_id=int(responsible))
-    fields = {
-        str(f.pk): f for f in CustomField.objects.for_crm(crm).filter(entity=entity)
-    }
+    """The list pages' records, newest first: ``params`` are the page's query
+    string (``q``, ``responsible``, ``archived=1`` for the archive instead of the
+    records in use, ``cf_<field id>``); a key that names no filter is ignored."""
+    custom = {}
     for key, value in params.items():
-        if not key.startswith("cf_") or value in ("", None):
-            continue
-        field = fields.get(key[3:])
-        if field is None:
-            continue
-        alias = f"custom_value_{field.pk}"
-        if field.type == CustomField.Type.MULTISELECT:
-            # Stored as a JSON list: match the quoted option inside it.
-            condition = {f"{alias}__contains": f'"{value}"'}
-        elif field.type == CustomField.Type.TEXT:
-            condition = {f"{alias}__icontains": value}
-        elif field.type == CustomField.Type.NUMBER:
-            try:
-                number = float(value)
-            except ValueError:
-                return records.none()
-            text = str(int(number)) if number.is_integer() else str(number)
-            condition = {alias: text}
-        else:
-            condition = {alias: value}
-        records = records.alias(**{alias: CustomValueText(field.pk)}).filter(
-            **condition
+        if key.startswith(PAGE_CUSTOM_PREFIX):
+            field_id = _page_id(key.removeprefix(PAGE_CUSTOM_PREFIX))
+            if field_id is not None:
+                custom[field_id] = _page_text(value)
+    filters = RecordFilters(
+        q=_page_text(params.get("q")),
+        responsible_id=_page_id(params.get("responsible")),
+        archived=params.get("archived") == "1",
+        custom=custom,
+    )
+    return records_list(
+        crm=crm, actor=actor, entity=entity, filters=filters, ordering="-id"
+    ).select_related("responsible")
+
+
+def record_relations(*, entity: str, queryset: QuerySet) -> QuerySet:
+    """The links a record's JSON shows (``company_ids``, ``contact_ids``), read
+    for a whole page in one query rather than one per record."""
+    if entity == Entity.CONTACT:
+        return queryset.prefetch_related(
+            Prefetch("companies", queryset=Company.objects.only("pk"))
         )
-    return records.select_related("responsible").order_by("-id")
+    if entity == Entity.DEAL:
+        return queryset.prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.only("pk"))
+        )
+    return queryset
+
+
+# --- notes ---------------------------------------------------------------------------
+
+
+def note_entity(note: Note) -> str:
+    """Which kind of record a note is on (exactly one, by a database constraint)."""
+    for entity in RECORD_KINDS:
+        if getattr(note, f"{entity}_id") is not None:
+            return entity
+    return ""
+
+
+def notes_visible(*, crm: Crm, actor: CrmUser) -> QuerySet[Note]:
+    """Notes on records the actor may view. For a scope of "all" that is every
+    note on that kind of record, without a subquery."""
+    on_visible = Q()
+    for entity, kind in RECORD_KINDS.items():
+        scope = scope_of(actor, entity, "view") if actor.is_active else Scope.NONE
+        if scope == Scope.ALL:
+            on_visible |= Q(**{f"{entity}__isnull": False})
+        elif scope != Scope.NONE:
+            records = scope_queryset(actor, entity, "view", kind.model.objects.all())
+            on_visible |= Q(**{f"{entity}__in": records.values("pk")})
+    if not on_visible:
+        return Note.objects.none()
+    return Note.objects.for_crm(crm).filter(on_visible)
+
+
+def notes_list(
+    *,
+    crm: Crm,
+    actor: CrmUser,
+    record_ids: Mapping[str, int] | None = None,
+    ordering: str = "id",
+) -> QuerySet[Note]:
+    """Notes the actor may see, only those on the records named in
+    ``record_ids`` (``{"contact_id": 5}``) if given."""
+    queryset = notes_visible(crm=crm, actor=actor)
+    for key, record_id in (record_ids or {}).items():
+        queryset = queryset.filter(**{key: record_id})
+    return queryset.order_by(*ORDER_BY[ordering])
+
+
+def note_get(*, crm: Crm, actor: CrmUser, note_id: Any) -> Note:
+    """One note the actor may see; 404 otherwise (also for another CRM's id)."""
+    note = notes_visible(crm=crm, actor=actor).filter(pk=note_id).first()
+    if note is None:
+        raise Http404
+    return note

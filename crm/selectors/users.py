@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from crm.models import Crm, CrmUser
+from crm.models import Crm, CrmGroup, CrmUser
 
 
 def crm_user_get(*, crm: Crm, crm_user_id: int) -> CrmUser:
@@ -23,6 +23,16 @@ def crm_user_for_account(*, crm: Crm, account_id: int) -> CrmUser | None:
 
 def crm_users_list(*, crm: Crm) -> QuerySet[CrmUser]:
     return CrmUser.objects.for_crm(crm).order_by("name", "pk")
+
+
+def crm_users_by_id(*, crm: Crm) -> QuerySet[CrmUser]:
+    """In the order they were added, which a renamed user does not change: for
+    paging through them (the API)."""
+    return CrmUser.objects.for_crm(crm).order_by("pk")
+
+
+def crm_groups_list(*, crm: Crm) -> QuerySet[CrmGroup]:
+    return CrmGroup.objects.for_crm(crm).order_by("pk")
 
 
 def crm_user_memberships_by_email(*, email: str) -> QuerySet[CrmUser]:
