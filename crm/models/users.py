@@ -103,16 +103,6 @@ class CrmUser(CrmScopedModel):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
-    @property
-    def role_label(self) -> str:
-        """The role's name in the active language, as ``get_role_display()`` gives
-        it, without building a dict of every choice on each call (lists of users
-        show it on every row, every CRM's home page once)."""
-        try:
-            return self.Role(self.role).label
-        except ValueError:
-            return self.role
-
     def set_password(self, raw_password: str | None) -> None:
         self.password = make_password(raw_password)
 

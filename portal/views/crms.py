@@ -5,7 +5,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,9 +82,7 @@ def crm_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def crm_enter_view(request: HttpRequest, crm_id: int) -> HttpResponse:
     try:
-        # A URL, not a view name: straight into the redirect (redirect() would
-        # first try to reverse it as a name).
-        return HttpResponseRedirect(crm_enter(account=request.user, crm_id=crm_id))
+        return redirect(crm_enter(account=request.user, crm_id=crm_id))
     except SsoRefused as refusal:
         return render(
             request, "portal/refused.html", {"reason": refusal.message}, status=403

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.http import Http404
-from django.utils import translation
 
 from crm.models import AuditEvent, Company, Contact, Crm, CrmUser, Deal, Task
 from crm.services.users import (
@@ -310,14 +309,3 @@ def test_group_of_another_crm_cannot_be_deleted(crm_a, crm_b):
     foreign = CrmGroupFactory(crm=crm_b)
     with pytest.raises(Http404):
         crm_group_delete(crm=crm_a, group_id=foreign.pk)
-
-
-@pytest.mark.parametrize("language", ["en", "ru", "uk"])
-def test_role_label_is_what_get_role_display_gives(language):
-    with translation.override(language):
-        for role in CrmUser.Role:
-            user = CrmUser(role=role)
-            assert user.role_label == user.get_role_display()
-        assert CrmUser(role=CrmUser.Role.ADMIN).role_label != "admin"
-        # A value outside the choices shows as it is, as get_role_display() does.
-        assert CrmUser(role="retired").role_label == "retired"
