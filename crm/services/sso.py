@@ -101,7 +101,11 @@ def sso_token_redeem(*, crm: Crm, token: str) -> CrmUser:
     claimed = SsoToken.objects.filter(
         token_hash=token_hash, used_at__isnull=True
     ).update(used_at=now)
-    handoff = SsoToken.objects.filter(token_hash=token_hash).first()
+    handoff = (
+        SsoToken.objects.select_related("crm_user")
+        .filter(token_hash=token_hash)
+        .first()
+    )
     if handoff is None:
         raise SsoRefused(_("This sign-in link is not valid.") + " " + try_again)
     if not claimed:
@@ -112,8 +116,8 @@ def sso_token_redeem(*, crm: Crm, token: str) -> CrmUser:
         raise SsoRefused(_("This sign-in link is for another CRM.") + " " + try_again)
     if handoff.expires_at <= now:
         raise SsoRefused(_("This sign-in link has expired.") + " " + try_again)
-    crm_user = CrmUser.objects.for_crm(crm).filter(pk=handoff.crm_user_id).first()
-    if crm_user is None or not crm_user.is_active:
+    crm_user = handoff.crm_user
+    if not crm_user.is_active:
         raise SsoRefused(
             _("Your user in this CRM has been deactivated. Ask its administrator.")
         )
