@@ -35,20 +35,22 @@ def seed(crm, user, *, contacts: int, deals: int, companies: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO crm_contact (crm_id, responsible_id, name, email, phone,"
-            " created_at, updated_at) SELECT %s, %s, 'Contact ' || n, '', '',"
-            " now(), now() FROM generate_series(1, %s) n",
+            " is_archived, custom, created_at, updated_at) SELECT %s, %s,"
+            " 'Contact ' || n, '', '', false, '{}', now(), now()"
+            " FROM generate_series(1, %s) n",
             [crm.pk, user.pk, contacts],
         )
         cursor.execute(
-            "INSERT INTO crm_company (crm_id, responsible_id, name, created_at,"
-            " updated_at) SELECT %s, %s, 'Company ' || n, now(), now()"
-            " FROM generate_series(1, %s) n",
+            "INSERT INTO crm_company (crm_id, responsible_id, name, is_archived,"
+            " custom, created_at, updated_at) SELECT %s, %s, 'Company ' || n,"
+            " false, '{}', now(), now() FROM generate_series(1, %s) n",
             [crm.pk, user.pk, companies],
         )
         cursor.execute(
             "INSERT INTO crm_deal (crm_id, responsible_id, name, amount, pipeline_id,"
-            " status_id, created_at, updated_at) SELECT %s, %s, 'Deal ' || n, n,"
-            " %s, %s, now(), now() FROM generate_series(1, %s) n",
+            " status_id, is_archived, custom, created_at, updated_at) SELECT %s, %s,"
+            " 'Deal ' || n, n, %s, %s, false, '{}', now(), now()"
+            " FROM generate_series(1, %s) n",
             [crm.pk, user.pk, pipeline.pk, status.pk, deals],
         )
         cursor.execute("ANALYZE")
