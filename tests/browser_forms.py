@@ -44,7 +44,11 @@ class _FormReader(HTMLParser):
         if tag == "input" and name:
             kind = (attrs.get("type") or "text").lower()
             if kind in TEXT_TYPES:
-                self.pairs.append((name, attrs.get("value") or ""))
+                value = attrs.get("value") or ""
+                if kind not in ("hidden", "password"):
+                    # A one-line box holds no line breaks: browsers drop them.
+                    value = value.replace("\r", "").replace("\n", "")
+                self.pairs.append((name, value))
             elif kind in ("checkbox", "radio") and "checked" in attrs:
                 value = attrs.get("value")
                 self.pairs.append((name, "on" if value is None else value))
@@ -83,7 +87,11 @@ class _FormReader(HTMLParser):
                 )
             self.select = None
         elif tag == "textarea" and self.textarea is not None:
-            self.pairs.append((self.textarea["name"], self.textarea["text"]))
+            # As a browser has it: the line break right after <textarea> is not
+            # part of the value, and line breaks are sent as CRLF.
+            text = self.textarea["text"].removeprefix("\n")
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+            self.pairs.append((self.textarea["name"], text))
             self.textarea = None
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.entities import record_kind_of
+from crm.forms.errors import form_add_service_errors
 from crm.models import (
     Company,
     Contact,
@@ -93,12 +97,21 @@ def picker_chosen(queryset, ids) -> list:
     return list(queryset.filter(pk__in=wanted).order_by("name").only("pk", "name"))
 
 
+class TextValueField(forms.CharField):
+    """A custom text value. Browsers send a text area's line breaks as CRLF;
+    they are stored as the API stores them, LF."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if value else value
+
+
 def _custom_form_field(field: CustomField) -> forms.Field:
     label = field.name
     if field.type == CustomField.Type.NUMBER:
-        return forms.DecimalField(
-            label=label, required=False, localize=True, max_digits=30
-        )
+        # As many digits as the service stores: a value put in over the API
+        # must not stop the record's form from saving.
+        return forms.DecimalField(label=label, required=False, localize=True)
     if field.type == CustomField.Type.DATE:
         return forms.DateField(
             label=label,
@@ -118,8 +131,14 @@ def _custom_form_field(field: CustomField) -> forms.Field:
             choices=[(o, o) for o in field.options],
             widget=forms.CheckboxSelectMultiple,
         )
-    return forms.CharField(
-        label=label, required=False, max_length=TEXT_VALUE_MAX_LENGTH
+    # Several lines and the spaces around them are kept as they came (the API
+    # takes them): an edit of another field leaves the text exactly as it was.
+    return TextValueField(
+        label=label,
+        required=False,
+        strip=False,
+        max_length=TEXT_VALUE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -140,8 +159,14 @@ class RecordForm(forms.ModelForm):
         self.crm, self.actor = crm, actor
         self.fields["name"].error_messages["required"] = _("A name is required.")
         responsible = self.fields["responsible"]
-        active = CrmUser.objects.for_crm(crm).filter(is_active=True)
-        responsible.queryset = active.order_by("name")
+        # Active users, and whoever is responsible now: an edit of another field
+        # must not hand the record to someone else.
+        choosable = Q(is_active=True)
+        if self.instance.pk is not None:
+            choosable |= Q(pk=self.instance.responsible_id)
+        responsible.queryset = (
+            CrmUser.objects.for_crm(crm).filter(choosable).order_by("name")
+        )
         responsible.empty_label = None
         responsible.label_from_instance = lambda crm_user: crm_user.name
         if self.instance.pk is None:
@@ -156,10 +181,9 @@ class RecordForm(forms.ModelForm):
 
     def visible(self, model):
         """The records of ``model`` in this CRM that the person may see."""
-        entity = {Contact: "contact", Company: "company"}[model]
-        return scope_queryset(
-            self.actor, entity, "view", model.objects.for_crm(self.crm)
-        )
+        kind = record_kind_of(model)
+        records = model.objects.for_crm(self.crm)
+        return scope_queryset(self.actor, kind.key, "view", records)
 
     def setup_picker(self, name: str, model) -> None:
         field = self.fields[name]
@@ -207,13 +231,16 @@ class RecordForm(forms.ModelForm):
         }
         return data
 
-    def add_service_error(self, error) -> None:
+    def add_service_error(self, error: ValidationError) -> None:
         """A service's refusal beside the field it names, else above the form."""
-        for key, messages in getattr(
-            error, "message_dict", {None: error.messages}
-        ).items():
-            field = SERVICE_ERROR_FIELDS.get(key, key)
-            self.add_error(field if field in self.fields else None, messages)
+        if hasattr(error, "error_dict"):
+            error = ValidationError(
+                {
+                    SERVICE_ERROR_FIELDS.get(key, key): messages
+                    for key, messages in error.error_dict.items()
+                }
+            )
+        form_add_service_errors(self, error)
 
 
 class ContactForm(RecordForm):
@@ -308,18 +335,36 @@ class DealForm(RecordForm):
             label=_("Pipeline and status"),
             initial=self.instance.status_id if self.instance.pk else None,
         )
+        if not self.fields["status"].queryset.exists():
+            self.fields["status"].error_messages["required"] = _(
+                "Create a pipeline first."
+            )
         self.fields["amount"].required = False
         self.setup_picker("company", Company)
         self.setup_picker("contacts", Contact)
+        current = self.company_id_before
+        self.company_hidden = bool(
+            current and not self.visible(Company).filter(pk=current).exists()
+        )
+        if self.company_hidden:
+            # The deal is at a company this person may not see: they cannot
+            # change it, and are told so rather than shown "none".
+            self.fields["company"] = forms.CharField(
+                label=_("Company"), required=False, disabled=True
+            )
+            self.initial["company"] = _("A company you may not see")
         self.order_fields(["name", "amount", "status", "company", "contacts"])
 
-    def kept_company(self):
-        """The company ticked, or a company the person cannot see that the deal
-        has (it was not on the form to change)."""
+    def clean_company(self):
+        if self.company_hidden:
+            return self.instance.company
+        return self.cleaned_data["company"]
+
+    def kept_company(self) -> int | None:
+        """The company ticked, or the one the person may not see, unchanged."""
+        if self.company_hidden:
+            return self.company_id_before
         chosen = self.cleaned_data["company"]
-        current = self.company_id_before
-        if current and not self.visible(Company).filter(pk=current).exists():
-            return current
         return chosen.pk if chosen else None
 
     def service_data(self) -> dict[str, Any]:

@@ -86,7 +86,11 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
             "page": page,
             "params": params,
             "querystring": urlencode(params),
-            "fields": custom_fields_for(crm=request.crm, entity=entity),
+            # Each custom field with the value it is filtered by now.
+            "field_filters": [
+                (field, params.get(f"cf_{field.pk}", ""))
+                for field in custom_fields_for(crm=request.crm, entity=entity)
+            ],
             "users": CrmUser.objects.for_crm(request.crm).order_by("name"),
             "can_create": can(request.crm_user, entity, "create"),
             "can_delete": can(request.crm_user, entity, "delete"),
@@ -112,6 +116,7 @@ def record_form(
             )
     elif not can(request.crm_user, entity, "create"):
         return _refuse(request)
+    heading = record.name if record is not None else None
     form = RECORD_FORMS[entity](
         request.POST if request.method == "POST" else None,
         instance=record,
@@ -142,6 +147,8 @@ def record_form(
             "title": record_kind(entity).label,
             "kind": record_kind(entity),
             "record": record,
+            # The saved name: validation puts what was typed on the record.
+            "heading": heading,
             "form": form,
         },
         status=400 if form.errors else 200,
@@ -196,6 +203,19 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
     )
     fields = custom_fields_for(crm=request.crm, entity=entity)
     custom = [(field, record.custom.get(str(field.pk))) for field in fields]
+    # Linked records are named only where the person may see them.
+    crm, actor = request.crm, request.crm_user
+    contacts = visible_records(crm=crm, actor=actor, entity="contact")
+    companies = visible_records(crm=crm, actor=actor, entity="company")
+    linked: dict = {}
+    if entity == "contact":
+        linked["companies"] = companies.filter(contacts=record)
+    elif entity == "company":
+        linked["people"] = contacts.filter(companies=record)
+    else:
+        linked["people"] = contacts.filter(deals=record)
+        linked["company"] = companies.filter(pk=record.company_id).first()
+        linked["company_hidden"] = bool(record.company_id and not linked["company"])
     return render(
         request,
         "crm/records/card.html",
@@ -208,11 +228,10 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
             "notes": record.notes.select_related("author").order_by("-created_at")[
                 :100
             ],
-            "people": (
-                record.contacts.order_by("name")[:200]
-                if entity in ("company", "deal")
-                else []
-            ),
+            "people": linked.get("people", contacts.none()).order_by("name")[:200],
+            "companies": linked.get("companies", companies.none()).order_by("name"),
+            "company": linked.get("company"),
+            "company_hidden": linked.get("company_hidden", False),
             "can_edit": can(request.crm_user, entity, "edit", record),
             "can_delete": can(request.crm_user, entity, "delete", record),
         },
@@ -284,7 +303,17 @@ def record_bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
     if not ids:
         messages.error(request, _("Nothing was selected."))
         return redirect(_page_url(request, entity, "list"))
-    if request.POST.get("confirm") != "1":
+    confirmed = request.POST.get("confirmed_count")
+    if request.POST.get("confirm") == "1" and confirmed != str(len(ids)):
+        # Records matching the filter came or went since the person confirmed:
+        # they confirm the number that would go now.
+        messages.warning(
+            request,
+            _("The list changed since you confirmed. Check the number again."),
+        )
+    elif request.POST.get("confirm") == "1":
+        confirmed = None
+    if confirmed is not None or request.POST.get("confirm") != "1":
         return render(
             request,
             "crm/records/bulk_confirm.html",
@@ -357,6 +386,7 @@ def deals_board(request: HttpRequest) -> HttpResponse:
         {
             "pipelines": pipelines,
             "pipeline": pipeline,
+            "can_create": can(request.crm_user, "deal", "create"),
             "columns": [(status, columns[status.pk]) for status in statuses],
         },
     )

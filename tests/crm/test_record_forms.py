@@ -312,3 +312,146 @@ def test_a_deal_amount_takes_the_languages_decimal_comma(admin, crm_a, owner_a):
     assert saved.status_code == 302
     deal.refresh_from_db()
     assert str(deal.amount) == "1234.50"
+
+
+@pytest.mark.parametrize("entity", ["contact", "company", "deal"])
+def test_every_kind_of_custom_value_survives_an_edit_of_the_name(
+    admin, crm_a, owner_a, entity
+):
+    make = {"text": "Line one\nLine two ", "number": 1234567.125, "date": "2025-01-31"}
+    fields = {
+        kind: CustomField.objects.create(
+            crm=crm_a, entity=entity, name=f"F {kind}", type=kind
+        )
+        for kind in make
+    }
+    fields["select"] = CustomField.objects.create(
+        crm=crm_a, entity=entity, name="S", type="select", options=["A", "B"]
+    )
+    fields["multiselect"] = CustomField.objects.create(
+        crm=crm_a, entity=entity, name="M", type="multiselect", options=["X", "Y"]
+    )
+    values = {
+        **{str(fields[k].pk): v for k, v in make.items()},
+        str(fields["select"].pk): "B",
+        str(fields["multiselect"].pk): ["Y"],
+    }
+    factory = {"contact": ContactFactory, "company": CompanyFactory}.get(entity)
+    if factory is None:
+        status = PipelineStatusFactory(pipeline__crm=crm_a)
+        record = DealFactory(responsible=owner_a, status=status, custom=values)
+    else:
+        record = factory(responsible=owner_a, custom=values)
+    plural = {"contact": "contacts", "company": "companies", "deal": "deals"}[entity]
+
+    saved = _edit(admin, f"/c/alpha/{plural}/{record.pk}/edit/", name="Renamed")
+
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    record.refresh_from_db()
+    assert record.name == "Renamed"
+    assert record.custom == values
+
+
+def test_a_deal_at_a_company_one_may_not_see_keeps_it_and_says_so(
+    client, crm_a, owner_a, staff_a
+):
+    rights = rights_default()
+    rights["deal"].update(view="own", edit="own")
+    rights["company"].update(view="own")
+    staff_a.rights = rights
+    staff_a.save()
+    hidden = CompanyFactory(responsible=owner_a, name="Hidden Holdings")
+    mine = CompanyFactory(responsible=staff_a, name="Mine Ltd")
+    deal = DealFactory(responsible=staff_a, company=hidden)
+    sign_in(client, staff_a)
+    url = f"/c/alpha/deals/{deal.pk}/edit/"
+
+    page = client.get(url).content.decode()
+    assert "A company you may not see" in page
+    assert "Hidden Holdings" not in page
+    # Even a forged choice cannot move it.
+    client.post(url, form_data(page, company=str(mine.pk)))
+
+    deal.refresh_from_db()
+    assert deal.company_id == hidden.pk
+    card = client.get(f"/c/alpha/deals/{deal.pk}/").content.decode()
+    assert "A company you may not see" in card and "Hidden Holdings" not in card
+
+
+def test_a_card_names_only_the_linked_records_one_may_see(
+    client, crm_a, owner_a, staff_a
+):
+    rights = rights_default()
+    rights["contact"].update(view="all")
+    rights["company"].update(view="own")
+    staff_a.rights = rights
+    staff_a.save()
+    contact = ContactFactory(responsible=owner_a)
+    seen = CompanyFactory(responsible=staff_a, name="Seen Co")
+    unseen = CompanyFactory(responsible=owner_a, name="Unseen Co")
+    for company in (seen, unseen):
+        ContactCompany.objects.create(crm=crm_a, contact=contact, company=company)
+    sign_in(client, staff_a)
+
+    card = client.get(f"/c/alpha/contacts/{contact.pk}/").content.decode()
+
+    assert "Seen Co" in card and "Unseen Co" not in card
+
+
+def test_a_responsible_who_left_stays_until_someone_chooses_another(
+    admin, crm_a, owner_a, staff_a
+):
+    contact = ContactFactory(responsible=staff_a)
+    CrmUser.objects.filter(pk=staff_a.pk).update(is_active=False)
+
+    _edit(admin, f"/c/alpha/contacts/{contact.pk}/edit/", phone="1")
+
+    contact.refresh_from_db()
+    assert contact.responsible_id == staff_a.pk
+    new_page = admin.get("/c/alpha/contacts/new/").content.decode()
+    assert "Anna Staff" not in new_page
+
+
+def test_a_failed_save_keeps_what_was_typed_and_the_saved_heading(
+    admin, crm_a, owner_a
+):
+    contact = ContactFactory(responsible=owner_a, name="Saved Name")
+    url = f"/c/alpha/contacts/{contact.pk}/edit/"
+    page = admin.get(url).content.decode()
+
+    refused = admin.post(url, form_data(page, name="Typed", email="not an email"))
+
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert "<h1>Saved Name" in body
+    assert 'value="Typed"' in body
+
+
+def test_a_deal_form_without_pipelines_says_to_create_one(admin, crm_a):
+    from crm.models import Pipeline
+
+    Pipeline.objects.filter(crm=crm_a).delete()
+    page = admin.get("/c/alpha/deals/new/").content.decode()
+
+    refused = admin.post("/c/alpha/deals/new/", form_data(page, name="X"))
+
+    assert refused.status_code == 400
+    assert "Create a pipeline first." in refused.content.decode()
+
+
+def test_the_list_filter_shows_only_the_filter_in_force(admin, crm_a, owner_a):
+    tier = CustomField.objects.create(
+        crm=crm_a, entity="contact", name="Tier", type="select", options=["VIP", "Low"]
+    )
+    note = CustomField.objects.create(
+        crm=crm_a, entity="contact", name="Note", type="text"
+    )
+
+    page = admin.get(
+        "/c/alpha/contacts/", {"q": "VIP", f"cf_{note.pk}": "called"}
+    ).content.decode()
+
+    assert "<option selected>VIP</option>" not in page
+    assert f'name="cf_{note.pk}" placeholder="Note" value="called"' in page
+    chosen = admin.get("/c/alpha/contacts/", {f"cf_{tier.pk}": "VIP"}).content.decode()
+    assert "<option selected>VIP</option>" in chosen

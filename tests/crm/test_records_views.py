@@ -123,7 +123,7 @@ def test_bulk_delete_confirms_the_exact_number_first(admin, crm_a, owner_a):
 
     done = admin.post(
         "/c/alpha/contacts/bulk-delete/",
-        {"ids": [c.pk for c in doomed], "confirm": "1"},
+        form_data(confirm.content.decode(), having="confirm"),
     )
     assert done.status_code == 302
     assert list(Contact.objects.all()) == [keep]
@@ -138,9 +138,27 @@ def test_delete_all_matching_a_filter(admin, crm_a, owner_a):
     assert "Delete 5 records?" in confirm.content.decode()
     admin.post(
         "/c/alpha/contacts/bulk-delete/",
-        {"all_matching": "1", "q": "spam", "confirm": "1"},
+        form_data(confirm.content.decode(), having="confirm"),
     )
     assert list(Contact.objects.values_list("name", flat=True)) == ["Real Person"]
+
+
+def test_delete_all_matching_asks_again_when_the_number_changed(admin, crm_a, owner_a):
+    ContactFactory.create_batch(2, responsible=owner_a, name="Spam Bot")
+    confirm = admin.post(
+        "/c/alpha/contacts/bulk-delete/", {"all_matching": "1", "q": "spam"}
+    ).content.decode()
+    assert "Delete 2 records?" in confirm
+    ContactFactory(responsible=owner_a, name="Spam Bot Three")
+
+    again = admin.post(
+        "/c/alpha/contacts/bulk-delete/", form_data(confirm, having="confirm")
+    )
+
+    assert again.status_code == 200
+    assert "Delete 3 records?" in again.content.decode()
+    assert "The list changed since you confirmed" in again.content.decode()
+    assert Contact.objects.count() == 3
 
 
 def test_big_bulk_delete_shows_a_progress_page(
@@ -148,9 +166,11 @@ def test_big_bulk_delete_shows_a_progress_page(
 ):
     monkeypatch.setattr(record_deletion, "BULK_INLINE_LIMIT", 3)
     ContactFactory.create_batch(6, responsible=owner_a)
+    confirm = admin.post("/c/alpha/contacts/bulk-delete/", {"all_matching": "1"})
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.post(
-            "/c/alpha/contacts/bulk-delete/", {"all_matching": "1", "confirm": "1"}
+            "/c/alpha/contacts/bulk-delete/",
+            form_data(confirm.content.decode(), having="confirm"),
         )
     job = BulkDeleteJob.objects.get()
     assert response.url == f"/c/alpha/jobs/{job.pk}/"
