@@ -97,9 +97,28 @@ class CrmTombstone(models.Model):
         return f"{self.name} ({self.slug}), purged {self.purged_at:%Y-%m-%d}"
 
 
+# The largest id a row can have (a 64-bit primary key).
+MAX_ID = 2**63 - 1
+
+
+def id_from(value: object) -> int | None:
+    """An id as a person or a client may send it ("12"), or None for anything
+    that cannot be one: "abc", "", "-1", "1e3", "²", a 30-digit number."""
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 class CrmScopedQuerySet(models.QuerySet):
     def for_crm(self, crm: Crm | int) -> CrmScopedQuerySet:
         return self.filter(crm=crm)
+
+    def by_id(self, value: object):
+        """The row with this id, or None, also for ids that cannot be one."""
+        pk = id_from(value)
+        return None if pk is None else self.filter(pk=pk).first()
 
 
 class CrmScopedModel(models.Model):

@@ -66,7 +66,7 @@ class WithoutKey(Func):
 @transaction.atomic
 def custom_field_delete(*, crm: Crm, field_id) -> None:
     """The field, and its value on every record of the CRM."""
-    field = CustomField.objects.for_crm(crm).filter(pk=int(field_id)).first()
+    field = CustomField.objects.for_crm(crm).by_id(field_id)
     if field is None:
         raise Http404
     key = str(field.pk)

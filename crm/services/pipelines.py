@@ -49,12 +49,7 @@ def pipeline_status_create(*, crm: Crm, pipeline_id, name: str) -> PipelineStatu
     if not name or len(name) > 100:
         raise ValidationError(_("Give the status a name of at most 100 characters."))
     with transaction.atomic():
-        pipeline = (
-            Pipeline.objects.for_crm(crm)
-            .select_for_update()
-            .filter(pk=int(pipeline_id))
-            .first()
-        )
+        pipeline = Pipeline.objects.for_crm(crm).select_for_update().by_id(pipeline_id)
         if pipeline is None:
             raise Http404
         statuses = PipelineStatus.objects.for_crm(crm).filter(pipeline=pipeline)
@@ -71,7 +66,7 @@ def pipeline_status_create(*, crm: Crm, pipeline_id, name: str) -> PipelineStatu
 
 
 def pipeline_status_delete(*, crm: Crm, status_id) -> None:
-    status = PipelineStatus.objects.for_crm(crm).filter(pk=int(status_id)).first()
+    status = PipelineStatus.objects.for_crm(crm).by_id(status_id)
     if status is None:
         raise Http404
     if status.kind != PipelineStatus.Kind.OPEN:

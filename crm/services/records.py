@@ -27,6 +27,7 @@ from crm.models import (
     Pipeline,
     PipelineStatus,
 )
+from crm.models.tenancy import id_from
 from crm.rights import can, scope_queryset
 
 TEXT_VALUE_MAX_LENGTH = 1000
@@ -38,12 +39,9 @@ def _require(actor: CrmUser, entity: str, action: str, record=None) -> None:
 
 
 def _scoped_get(model: type[Model], crm: Crm, pk: Any):
-    """One row of ``crm`` by id, or 404 (also for ids of other CRMs)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    row = model.objects.for_crm(crm).filter(pk=pk).first()
+    """One row of ``crm`` by id, or 404 (also for ids of other CRMs, and for
+    anything that cannot be an id)."""
+    row = model.objects.for_crm(crm).by_id(pk)
     if row is None:
         raise Http404
     return row
@@ -51,10 +49,9 @@ def _scoped_get(model: type[Model], crm: Crm, pk: Any):
 
 def _scoped_ids(model: type[Model], crm: Crm, ids: list[Any]) -> list[int]:
     """The ids, all of ``crm``'s ``model``; any other id is a 404."""
-    try:
-        wanted = {int(i) for i in ids or []}
-    except (TypeError, ValueError):
-        raise Http404 from None
+    wanted = {id_from(i) for i in ids or []}
+    if None in wanted:
+        raise Http404
     found = set(
         model.objects.for_crm(crm).filter(pk__in=wanted).values_list("pk", flat=True)
     )

@@ -40,3 +40,15 @@ def test_another_crms_field_is_not_found(crm_a, crm_b):
     with pytest.raises(Http404):
         custom_field_delete(crm=crm_a, field_id=theirs.pk)
     assert CustomField.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.parametrize("junk", ["abc", "", "-1", "1e3", "²", "9" * 30, None])
+def test_ids_that_cannot_be_ids_are_not_found(crm_a, junk):
+    from crm.services.pipelines import pipeline_status_create, pipeline_status_delete
+
+    with pytest.raises(Http404):
+        custom_field_delete(crm=crm_a, field_id=junk)
+    with pytest.raises(Http404):
+        pipeline_status_create(crm=crm_a, pipeline_id=junk, name="New")
+    with pytest.raises(Http404):
+        pipeline_status_delete(crm=crm_a, status_id=junk)
