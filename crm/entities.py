@@ -1,8 +1,10 @@
 """The one registry of a CRM's records: contacts, companies and deals.
 
-Everything that treats the three alike reads it: the pages and their URLs, the
-API, rights (whose ``Entity`` choices are the keys), custom fields, record
-deletion and its dependents. A fourth kind of record is added here once."""
+Everything that treats the three alike reads it: the pages' URL names and
+labels, the record services and forms, custom fields, record deletion and its
+dependents; rights and custom fields take their keys from ``rights.Entity``.
+What differs between the kinds (their fields and forms, their routes in
+crm/urls.py and the API's) is written out where it is used."""
 
 from __future__ import annotations
 
@@ -26,10 +28,8 @@ from crm.rights import Entity
 class RecordKind:
     key: Entity
     model: type[CrmRecord]
-    # The path segment of its pages (/c/<crm>/contacts/) and of the API.
-    plural: str
     # Rows that exist only with a record of this kind, and the column naming it:
-    # deleting the record deletes them (the database cascades the same way).
+    # deleting the record deletes them, as the models' CASCADE says.
     dependents: tuple[tuple[type[Model], str], ...]
 
     @property
@@ -55,7 +55,6 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(
             Entity.CONTACT,
             Contact,
-            "contacts",
             (
                 (ContactCompany, "contact_id"),
                 (DealContact, "contact_id"),
@@ -65,12 +64,9 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(
             Entity.COMPANY,
             Company,
-            "companies",
             ((ContactCompany, "company_id"), (Note, "company_id")),
         ),
-        RecordKind(
-            Entity.DEAL, Deal, "deals", ((DealContact, "deal_id"), (Note, "deal_id"))
-        ),
+        RecordKind(Entity.DEAL, Deal, ((DealContact, "deal_id"), (Note, "deal_id"))),
     )
 }
 
