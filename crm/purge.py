@@ -41,11 +41,13 @@ from crm.models import (
     SsoToken,
     Task,
 )
+from crm.models.secrets import PasswordResetToken
 
 PURGE_ORDER: tuple[type[Model], ...] = (
     SsoToken,
     ConnectionCode,
     CrmUserInvitation,
+    PasswordResetToken,
     ApiKey,
     BulkDeleteJob,
     CrmExport,

@@ -20,6 +20,7 @@ from crm.services.crms import (
 )
 from crm.services.export import crm_export_build
 from crm.services.invitations import crm_send_invitation_email
+from crm.services.password_reset import crm_send_password_reset_email
 from crm.services.record_deletion import bulk_delete_job_run
 from crm.services.sso import sso_tokens_delete_stale
 
@@ -65,6 +66,14 @@ def send_invitation_email(crm_user_id: int, link: str, inviter: str) -> None:
     crm_user = CrmUser.objects.select_related("crm").filter(pk=crm_user_id).first()
     if crm_user is not None and crm_user.is_active:
         crm_send_invitation_email(crm_user=crm_user, link=link, inviter=inviter)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_password_reset_email(crm_user_id: int, link: str, sent_by: str = "") -> None:
+    crm_user = CrmUser.objects.select_related("crm").filter(pk=crm_user_id).first()
+    # A user deactivated since cannot use the link: no email to mislead them.
+    if crm_user is not None and crm_user.is_active and crm_user.crm.is_active:
+        crm_send_password_reset_email(crm_user=crm_user, link=link, sent_by=sent_by)
 
 
 @shared_task(

@@ -15,6 +15,16 @@ urlpatterns = [
     path("", home.crm_home, name="home"),
     # Signing in and one's own profile
     path("login/", access.crm_login, name="login"),
+    path("login/forgot/", access.crm_password_forgot, name="password_forgot"),
+    path(
+        "login/forgot/sent/",
+        access.crm_password_forgot_sent,
+        name="password_forgot_sent",
+    ),
+    path("password-reset/", access.crm_password_reset_set, name="password_reset_set"),
+    path(
+        "password-reset/<str:token>/", access.crm_password_reset, name="password_reset"
+    ),
     path("logout/", access.crm_logout, name="logout"),
     path("language/", access.crm_set_language, name="set_language"),
     path("profile/", access.crm_profile, name="profile"),
@@ -97,6 +107,16 @@ urlpatterns = [
     path("settings/users/seats/", users.seats_update, name="seats"),
     path("settings/users/lookup/", users.user_lookup, name="user_lookup"),
     path("settings/users/<int:crm_user_id>/", users.user_edit, name="user_edit"),
+    path(
+        "settings/users/<int:crm_user_id>/password/link/",
+        users.user_password_link,
+        name="user_password_link",
+    ),
+    path(
+        "settings/users/<int:crm_user_id>/password/set/",
+        users.user_password_set,
+        name="user_password_set",
+    ),
     path(
         "settings/users/<int:crm_user_id>/deactivate/",
         users.user_deactivate,

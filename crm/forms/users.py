@@ -2,9 +2,11 @@
 
 from django import forms
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.forms.access import NewPasswordForm
 from crm.models import CrmGroup, CrmUser
 from crm.rights import Action, Entity, Scope, rights_clean
 
@@ -148,3 +150,13 @@ class SeatsForm(forms.Form):
         required=False,
         help_text=_("Leave empty for no limit."),
     )
+
+
+class UserPasswordSetForm(NewPasswordForm):
+    """An administrator's new password for a user, to pass on to them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        note = _("They sign in with it from now on: pass it on to them yourself.")
+        rules = self.fields["password1"].help_text
+        self.fields["password1"].help_text = format_html("<p>{}</p>{}", note, rules)

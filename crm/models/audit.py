@@ -31,6 +31,18 @@ class AuditEvent(CrmScopedModel):
         RECORDS_DELETED = "records.deleted", _("Records deleted")
         CRM_USER_PASSWORD_CHANGED = "crm_user.password_changed", _("Password changed")
         CONNECTION_CODE_CREATED = "connection_code.created", _("Connection code made")
+        CRM_USER_PASSWORD_RESET_SENT = (
+            "crm_user.password_reset_sent",
+            _("Password reset link sent"),
+        )
+        CRM_USER_PASSWORD_RESET = (
+            "crm_user.password_reset",
+            _("Password reset through an emailed link"),
+        )
+        CRM_USER_PASSWORD_SET = (
+            "crm_user.password_set",
+            _("Password set by an administrator"),
+        )
 
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     actor_account = models.ForeignKey(

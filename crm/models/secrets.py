@@ -64,3 +64,17 @@ class CrmUserInvitation(OneTimeSecret):
 
     def __str__(self) -> str:
         return f"Invitation of user {self.crm_user_id} (expires {self.expires_at})"
+
+
+class PasswordResetToken(OneTimeSecret):
+    """An emailed link that lets a CRM user who forgot their password choose a new
+    one. Single use (a compare-and-set on ``used_at``), short-lived, stored as a
+    keyed hash; a user has at most one row, as a new link replaces the old."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["crm", "crm_user"])]
+
+    def __str__(self) -> str:
+        return f"Password reset of user {self.crm_user_id} (expires {self.expires_at})"

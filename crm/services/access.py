@@ -7,12 +7,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import AuditEvent, Crm, CrmUser
+from crm.models.secrets import PasswordResetToken
 from crm.services.audit import audit_record
 
 
 def crm_user_set_password(*, crm_user: CrmUser, password: str) -> CrmUser:
+    """Every way a CRM user's password changes ends here. Every CRM session of the
+    user ends (the session hash covers the password hash, whose salt is new each
+    time, even for the same password), and a reset link still unused stops
+    working: it was asked for against the password that is gone."""
     crm_user.set_password(password)
-    crm_user.save(update_fields=["password", "updated_at"])
+    with transaction.atomic(savepoint=False):
+        crm_user.save(update_fields=["password", "updated_at"])
+        PasswordResetToken.objects.for_crm(crm_user.crm_id).filter(
+            crm_user=crm_user, used_at__isnull=True
+        ).delete()
     return crm_user
 
 
@@ -47,11 +56,11 @@ def crm_user_record_login(*, crm_user: CrmUser) -> None:
         )
 
 
+@transaction.atomic
 def crm_user_change_own_password(*, crm_user: CrmUser, password: str) -> CrmUser:
     """The user's own change (the form checked the current password). Every other
     session of theirs ends, as the session hash covers the password."""
-    crm_user.set_password(password)
-    crm_user.save(update_fields=["password", "updated_at"])
+    crm_user_set_password(crm_user=crm_user, password=password)
     audit_record(
         crm=crm_user.crm,
         action=AuditEvent.Action.CRM_USER_PASSWORD_CHANGED,

@@ -1,9 +1,11 @@
-"""Signing in to a CRM: its login and logout, Enter's landing, invitations, My
-profile and the language switcher."""
+"""Signing in to a CRM: its login and logout, Enter's landing, invitations, a
+forgotten password, My profile and the language switcher."""
 
 from __future__ import annotations
 
+from allauth.account import app_settings as allauth_settings
 from allauth.core import ratelimit
+from allauth.core.internal import ratelimit as ratelimit_rates
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,9 +14,15 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.forms.access import CrmLoginForm, OwnPasswordChangeForm, SetPasswordForm
+from crm.forms.access import (
+    CrmLoginForm,
+    NewPasswordForm,
+    OwnPasswordChangeForm,
+    PasswordForgotForm,
+    SetPasswordForm,
+)
 from crm.forms.errors import form_add_service_errors
 from crm.models import CrmUser
 from crm.rights import rights_summary
@@ -25,6 +33,13 @@ from crm.services.access import (
 )
 from crm.services.connection import connection_code_issue, connection_code_ttl
 from crm.services.invitations import crm_invitation_accept, crm_invitation_get
+from crm.services.password_reset import (
+    PasswordResetLinkInvalid,
+    crm_password_reset_get,
+    crm_password_reset_redeem,
+    crm_password_reset_request,
+    password_reset_ttl_minutes,
+)
 from crm.services.sso import SsoRefused, sso_token_redeem_at
 from crm.services.users import crm_user_set_language
 from crm.sessions import (
@@ -51,6 +66,11 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def _email_key(request: HttpRequest, email: str) -> str:
+    """A rate limit's key for one email at this CRM."""
+    return f"{request.crm.pk}:{email.strip().lower()}"
+
+
 def _authenticate_throttled(
     request: HttpRequest, form: CrmLoginForm
 ) -> tuple[CrmUser | None, int]:
@@ -59,7 +79,7 @@ def _authenticate_throttled(
     Returns the CRM user (or None, with the reason added to the form) and the HTTP
     status the page should answer with."""
     email = form.cleaned_data["email"].lower()
-    throttle_key = f"{request.crm.pk}:{email}"
+    throttle_key = _email_key(request, email)
     if not ratelimit.consume(
         request, action="crm_login_failed", key=throttle_key, dry_run=True
     ):
@@ -236,4 +256,136 @@ def crm_set_language(request: HttpRequest) -> HttpResponse:
             crm_user=request.crm_user,
             language=request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER),
         )
+    return response
+
+
+# "Forgot password?" sends email to whatever address is typed: per address at this
+# CRM (a mailbox is not flooded) and per IP (addresses are not tried in bulk).
+# allauth's machinery, as the login's throttle uses it; ACCOUNT_RATE_LIMITS may set
+# other rates under this action, and without it these apply, never none.
+RESET_LINK_ACTION = "crm_password_reset"
+RESET_LINK_RATES = "10/15m/ip,3/h/key"
+# Where the reset page keeps the link's token, per CRM, once the browser has left
+# the link's URL.
+RESET_LINK_SESSION_KEY = "crm_password_reset"
+
+
+def _password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    rates = allauth_settings.RATE_LIMITS.get(RESET_LINK_ACTION)
+    return bool(
+        ratelimit_rates.consume(
+            request,
+            app="allauth.account",
+            action=RESET_LINK_ACTION,
+            config={RESET_LINK_ACTION: rates or RESET_LINK_RATES},
+            key=_email_key(request, email),
+        )
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view(allow_anonymous=True)
+def crm_password_forgot(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link. Every well-formed request gets the same answer, so the
+    page does not tell whether the email works in this CRM."""
+    form = PasswordForgotForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 400
+        elif not _password_reset_allowed(request, form.cleaned_data["email"]):
+            form.add_error(
+                None,
+                _(
+                    "Too many reset links were asked for lately. Please wait a while "
+                    "and try again, or ask your administrator."
+                ),
+            )
+            status = 429
+        else:
+            crm_password_reset_request(
+                crm=request.crm, email=form.cleaned_data["email"]
+            )
+            return redirect("crm:password_forgot_sent", slug=request.crm.slug)
+    return render(request, "crm/password_forgot.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET"])
+@crm_view(allow_anonymous=True)
+def crm_password_forgot_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "crm/password_forgot_sent.html",
+        {"minutes": password_reset_ttl_minutes()},
+    )
+
+
+def _reset_link_refused(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(
+        request, "crm/password_reset_invalid.html", {"reason": reason}, status=403
+    )
+
+
+def _reset_tokens(request: HttpRequest) -> dict[str, str]:
+    return request.session.get(RESET_LINK_SESSION_KEY, {})
+
+
+@require_http_methods(["GET"])
+@crm_view(allow_anonymous=True)
+def crm_password_reset(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link. The token moves into this browser's session and the
+    browser moves off its URL at once, so it is neither kept in history nor sent
+    on as a Referer. Opening the link uses nothing up (mail scanners open links)."""
+    try:
+        crm_password_reset_get(crm=request.crm, token=token)
+    except PasswordResetLinkInvalid as refusal:
+        return _reset_link_refused(request, refusal.message)
+    tokens = dict(_reset_tokens(request))
+    tokens[str(request.crm.pk)] = token
+    request.session[RESET_LINK_SESSION_KEY] = tokens
+    return redirect("crm:password_reset_set", slug=request.crm.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view(allow_anonymous=True)
+def crm_password_reset_set(request: HttpRequest) -> HttpResponse:
+    """The new password, twice. Done, every session of the user ends (this
+    browser's too) and they sign in with the new password."""
+    token = _reset_tokens(request).get(str(request.crm.pk), "")
+    try:
+        reset = crm_password_reset_get(crm=request.crm, token=token)
+    except PasswordResetLinkInvalid as refusal:
+        return _reset_link_refused(request, refusal.message)
+    form = NewPasswordForm(request.POST or None, crm_user=reset.crm_user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            crm_user = crm_password_reset_redeem(
+                crm=request.crm, token=token, password=form.cleaned_data["password1"]
+            )
+        except PasswordResetLinkInvalid as refusal:
+            return _reset_link_refused(request, refusal.message)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            tokens = dict(_reset_tokens(request))
+            tokens.pop(str(request.crm.pk), None)
+            request.session[RESET_LINK_SESSION_KEY] = tokens
+            # Failed sign-ins before the reset must not lock out the new password.
+            ratelimit.clear(
+                request,
+                action="crm_login_failed",
+                key=_email_key(request, crm_user.email),
+            )
+            messages.success(
+                request,
+                _("Your password has been changed. Sign in with the new one."),
+            )
+            return redirect("crm:login", slug=request.crm.slug)
+    response = render(
+        request,
+        "crm/password_reset.html",
+        {"form": form, "reset_user": reset.crm_user},
+        status=400 if form.errors else 200,
+    )
+    response["Cache-Control"] = "no-store"
     return response

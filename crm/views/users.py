@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from allauth.core import ratelimit
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.forms.errors import form_add_service_errors
 from crm.forms.users import (
     CrmUserAddForm,
     CrmUserForm,
     DeactivateForm,
     GroupForm,
     SeatsForm,
+    UserPasswordSetForm,
 )
 from crm.rights import rights_summary
 from crm.selectors.users import (
@@ -27,6 +29,12 @@ from crm.selectors.users import (
     person_name_for_email,
 )
 from crm.services.invitations import crm_user_invite
+from crm.services.password_reset import (
+    crm_password_reset_send,
+    crm_user_password_refusal,
+    crm_user_password_set_by_admin,
+    password_reset_ttl_minutes,
+)
 from crm.services.users import (
     crm_group_create,
     crm_group_delete,
@@ -164,9 +172,98 @@ def user_edit(request: HttpRequest, crm_user_id: int) -> HttpResponse:
     return render(
         request,
         "crm/settings/user_edit.html",
-        {"form": form, "target": target},
+        {
+            "form": form,
+            "target": target,
+            "password_refusal": crm_user_password_refusal(
+                actor=request.crm_user, target=target
+            ),
+        },
         status=status,
     )
+
+
+def _user_edit_url(request: HttpRequest, target) -> str:
+    return reverse(
+        "crm:user_edit", kwargs={"slug": request.crm.slug, "crm_user_id": target.pk}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view
+@crm_admin_required
+def user_password_link(request: HttpRequest, crm_user_id: int) -> HttpResponse:
+    """Confirm, then email the user a link to choose a new password."""
+    target = crm_user_get(crm=request.crm, crm_user_id=crm_user_id)
+    refusal = crm_user_password_refusal(actor=request.crm_user, target=target)
+    errors: list[str] = []
+    if request.method == "POST" and not refusal:
+        try:
+            crm_password_reset_send(
+                crm=request.crm, crm_user_id=target.pk, actor=request.crm_user
+            )
+        except PermissionDenied as denied:
+            refusal = str(denied)
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            messages.success(
+                request,
+                _("A link to choose a new password is on its way to %(email)s.")
+                % {"email": target.email},
+            )
+            return redirect(_user_edit_url(request, target))
+    return render(
+        request,
+        "crm/settings/user_password_link.html",
+        {
+            "target": target,
+            "refusal": refusal,
+            "errors": errors,
+            "minutes": password_reset_ttl_minutes(),
+        },
+        status=403 if refusal else 400 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view
+@crm_admin_required
+def user_password_set(request: HttpRequest, crm_user_id: int) -> HttpResponse:
+    """Set a user's new password, typed twice, to pass on to them."""
+    target = crm_user_get(crm=request.crm, crm_user_id=crm_user_id)
+    refusal = crm_user_password_refusal(actor=request.crm_user, target=target)
+    form = UserPasswordSetForm(request.POST or None, crm_user=target)
+    if request.method == "POST" and not refusal and form.is_valid():
+        try:
+            crm_user_password_set_by_admin(
+                crm=request.crm,
+                crm_user_id=target.pk,
+                actor=request.crm_user,
+                password=form.cleaned_data["password1"],
+            )
+        except PermissionDenied as denied:
+            refusal = str(denied)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The new password of %(name)s is set and their sessions have "
+                    "ended. Pass the password on to them."
+                )
+                % {"name": target.name},
+            )
+            return redirect(_user_edit_url(request, target))
+    response = render(
+        request,
+        "crm/settings/user_password_set.html",
+        {"target": target, "refusal": refusal, "form": form},
+        status=403 if refusal else 400 if form.errors else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _handover_page(
