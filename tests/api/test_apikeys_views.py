@@ -4,11 +4,14 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from crm.models import ApiKey
+from crm.models import ApiKey, CrmUser
 from crm.services.apikeys import api_key_create
 from crm.services.secrets import secret_hash
+from crm.views.apikeys import NEW_KEY_COOKIE
 from tests.api.helpers import api_client
+from tests.browser_forms import form_data
 from tests.factories import DEFAULT_PASSWORD, CrmUserFactory
 
 
@@ -42,33 +45,120 @@ def raw_key_on(page: str) -> str:
     return match.group(1)
 
 
-def test_creating_a_key_shows_it_once_and_stores_a_hash(admin, crm_a, owner_a):
-    response = admin.post(keys_url(crm_a), {"name": "Website form"})
+def create_key(client, crm, name="Website form"):
+    """Fill in the page's form as a browser does; the POST's response."""
+    page = client.get(keys_url(crm)).content.decode()
+    return client.post(keys_url(crm), form_data(page, having="name", name=name))
 
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
-    page = response.content.decode()
+
+def new_key_halves(client) -> list[str]:
+    """The new-key entries in the client's session."""
+    session = dict(client.session.items())
+    return [key for key in session if key.startswith("crm_new_api_key")]
+
+
+def assert_never_cached(response):
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"no-store", "private"} <= directives
+
+
+def test_creating_a_key_shows_it_once_and_stores_a_hash(admin, crm_a, owner_a):
+    response = create_key(admin, crm_a)
+
+    # POST, then redirect, then GET: a reload repeats the GET, not the POST.
+    assert response.status_code == 302 and response.url == keys_url(crm_a)
+    assert_never_cached(response)
+    api_key = ApiKey.objects.get(crm=crm_a)
+    page_response = admin.get(response.url)
+    assert page_response.status_code == 200
+    assert_never_cached(page_response)
+    page = page_response.content.decode()
     raw = raw_key_on(page)
     assert f'data-copy="{raw}"' in page  # the copy button
-    api_key = ApiKey.objects.get(crm=crm_a)
     assert api_key.name == "Website form"
     assert api_key.created_by == owner_a
     assert api_key.prefix == raw[:12]
     assert api_key.key_hash == secret_hash(purpose="api", value=raw)
     assert raw not in api_key.key_hash
 
-    listing = admin.get(keys_url(crm_a)).content.decode()
-    assert raw not in listing
+    reloaded = admin.get(keys_url(crm_a))
+    listing = reloaded.content.decode()
+    assert raw not in listing and 'data-testid="raw-key"' not in listing
     assert "Website form" in listing and f"{api_key.prefix}…" in listing
     assert "Never" in listing
+    assert ApiKey.objects.count() == 1
 
     assert api_client(raw).get("/api/v1/crm/").json()["id"] == crm_a.pk
     api_key.refresh_from_db()
     assert api_key.last_used_at is not None
 
 
+def test_the_raw_key_is_in_no_url_and_never_whole_in_the_session_or_a_cookie(
+    admin, crm_a
+):
+    response = create_key(admin, crm_a)
+    session = dict(admin.session.items())
+    pad = admin.cookies[NEW_KEY_COOKIE]
+    assert pad["httponly"] and pad["samesite"] == "Strict"
+    assert pad["path"] == keys_url(crm_a)
+
+    raw = raw_key_on(admin.get(response.url).content.decode())
+
+    assert raw not in response.url
+    assert raw not in repr(session)
+    assert raw not in pad.value
+    assert raw not in repr(dict(admin.session.items()))
+    # Both halves are gone after that GET.
+    assert not new_key_halves(admin)
+    assert admin.cookies[NEW_KEY_COOKIE].value == ""
+
+
+def test_the_session_half_alone_shows_nothing(admin, crm_a):
+    response = create_key(admin, crm_a)
+    del admin.cookies[NEW_KEY_COOKIE]
+    page = admin.get(response.url).content.decode()
+    assert 'data-testid="raw-key"' not in page
+    # The session's half went with that GET: the pad cannot bring it back.
+    assert not new_key_halves(admin)
+
+
+def test_a_pad_from_another_post_shows_nothing(admin, crm_a):
+    create_key(admin, crm_a, name="First")
+    old_pad = admin.cookies[NEW_KEY_COOKIE].value
+    second = create_key(admin, crm_a, name="Second")
+    admin.cookies[NEW_KEY_COOKIE] = old_pad
+    page = admin.get(second.url).content.decode()
+    assert 'data-testid="raw-key"' not in page
+    assert ApiKey.objects.count() == 2
+
+
+def test_a_key_revoked_before_the_get_is_not_shown(admin, crm_a):
+    response = create_key(admin, crm_a)
+    ApiKey.objects.update(revoked_at=timezone.now())
+    page = admin.get(response.url).content.decode()
+    assert 'data-testid="raw-key"' not in page
+
+
+def test_another_admin_signing_in_on_that_browser_does_not_see_it(admin, crm_a):
+    response = create_key(admin, crm_a)
+    admin.post(reverse("crm:logout", kwargs={"slug": crm_a.slug}))
+    sign_in(admin, CrmUserFactory(crm=crm_a, role="admin"))
+    page = admin.get(response.url).content.decode()
+    assert 'data-testid="raw-key"' not in page
+
+
+def test_the_new_key_of_one_crm_is_not_shown_in_another(client, crm_a, crm_b):
+    sign_in(client, CrmUser.objects.get(crm=crm_a, role="owner"))
+    sign_in(client, CrmUser.objects.get(crm=crm_b, role="owner"))
+    create_key(client, crm_a)
+    page = client.get(keys_url(crm_b)).content.decode()
+    assert 'data-testid="raw-key"' not in page
+    # CRM A's half waits for CRM A's page.
+    assert f"crm_new_api_key:{crm_a.pk}" in client.session
+
+
 def test_a_key_needs_a_name(admin, crm_a):
-    response = admin.post(keys_url(crm_a), {"name": "   "})
+    response = create_key(admin, crm_a, name="   ")
     assert response.status_code == 400
     assert 'data-testid="raw-key"' not in response.content.decode()
     assert not ApiKey.objects.exists()
@@ -125,7 +215,7 @@ def test_staff_who_are_not_admins_get_403(client, crm_a, owner_a, staff_a, metho
 def test_an_administrator_may_manage_keys(client, crm_a):
     admin_user = CrmUserFactory(crm=crm_a, role="admin")
     sign_in(client, admin_user)
-    assert client.post(keys_url(crm_a), {"name": "Ops"}).status_code == 200
+    assert create_key(client, crm_a, name="Ops").status_code == 302
     assert ApiKey.objects.get().created_by == admin_user
 
 
