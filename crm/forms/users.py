@@ -157,6 +157,6 @@ class UserPasswordSetForm(NewPasswordForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        note = _("They sign in with it from now on: pass it on to them yourself.")
+        note = _("It is not emailed: pass it on to them yourself.")
         rules = self.fields["password1"].help_text
         self.fields["password1"].help_text = format_html("<p>{}</p>{}", note, rules)
