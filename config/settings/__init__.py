@@ -317,11 +317,13 @@ REST_FRAMEWORK = {
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
+    # Markdown: the docs would take a bare <key> for an HTML tag and drop it, so
+    # whatever has angle brackets goes in a code span.
     "DESCRIPTION": _(
         "The REST API of one CRM. Send an API key from Settings → API as "
-        "'Authorization: Bearer <key>'; the key decides the CRM and acts with full "
-        "rights. Lists are paginated with ?page= and ?page_size= (at most 100). "
-        'Every error is {"error": {"code", "message", "fields"}}.'
+        "`Authorization: Bearer <key>`; the key decides the CRM and acts with full "
+        "rights. Lists are paginated with `?page=` and `?page_size=` (at most 100). "
+        'Every error is `{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -60,7 +60,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": _(
                 "An API key from Settings → API of the CRM: "
-                "'Authorization: Bearer crm_…'. The key decides the CRM."
+                "`Authorization: Bearer crm_…`. The key decides the CRM."
             ),
         }
 

@@ -86,6 +86,33 @@ def test_request_bodies_refuse_unknown_keys_in_the_schema_too(db, openapi):
     assert "id" not in schemas["ContactRequest"]["properties"]
 
 
+def _texts(node):
+    """Every description and summary in the document: Markdown in the docs."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary") and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value)
+
+
+def test_the_description_shows_the_bearer_placeholder(db, openapi):
+    description = openapi["info"]["description"]
+    assert "`Authorization: Bearer <key>`" in description
+
+
+def test_angle_brackets_in_the_docs_are_in_code_spans(db, openapi):
+    # Markdown outside a code span takes <key> for an HTML tag, which the docs drop.
+    texts = list(_texts(openapi))
+    assert len(texts) > 50
+    for text in texts:
+        outside_code = re.sub(r"`[^`]*`", "", text)
+        assert not re.search(r"<[A-Za-z/!?]", outside_code), text
+
+
 def test_swagger_ui_is_served_from_our_own_static_files(db):
     response = api_client().get("/api/v1/docs/")
     assert response.status_code == 200
