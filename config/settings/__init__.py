@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files in every mode: runserver's own serving is switched off
+    # (whitenoise.runserver_nostatic), so `make run` is served the way production is.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,10 +72,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
-
-if not DEBUG:
-    # Production serves its collected, compressed static files itself.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -296,6 +295,13 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# With DEBUG on, WhiteNoise serves the files where the finders find them (static/,
+# each app's static/) and picks up edits without a restart: no collectstatic needed.
+# Production serves the collected, compressed STATIC_ROOT. Fixed here rather than
+# left to WhiteNoise, which reads DEBUG when the first request comes, and the test
+# runner has turned DEBUG off by then.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- REST API -------------------------------------------------------------------------
 # /api/v1/: an API key (Settings → API) in "Authorization: Bearer" picks the CRM and
