@@ -1,7 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
+from accounts.models import Account
 from accounts.services import language_supported
 
 
@@ -17,9 +19,15 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().save_user(request, user, form, commit=commit)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Password resets, confirmations and notices: in the Account's language;
-        to an address with no Account, in the language of whoever asked."""
+        """Password resets, confirmations and notices, written in
+        templates/account/email/: in the recipient Account's language (allauth
+        names the Account only for some of them), and to an address with no Account
+        in the language of whoever asked. Links of the product's own start at
+        ``site_url``, as in its other emails."""
         account = context.get("user")
+        if account is None:
+            account = Account.objects.filter(email__iexact=email).first()
         language = getattr(account, "language", "") or translation.get_language()
+        context = {"site_url": settings.SITE_URL, **context}
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
