@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm.models import Crm, Deal, Pipeline, PipelineStatus
@@ -27,15 +28,19 @@ def pipeline_create(*, crm: Crm, name: str) -> Pipeline:
                 _("A CRM can have at most %(n)d pipelines.") % {"n": MAX_PIPELINES}
             )
         pipeline = Pipeline.objects.create(crm=crm, name=name, position=count)
+        # The statuses' names are the CRM's data, read by all its users: stored in
+        # the owner's language, as the CRM's first pipeline is.
+        with translation.override(crm.owner.email_language):
+            new, won, lost = _("New"), _("Won"), _("Lost")
         PipelineStatus.objects.bulk_create(
             [
-                PipelineStatus(crm=crm, pipeline=pipeline, name=_("New"), position=0),
+                PipelineStatus(crm=crm, pipeline=pipeline, name=new, position=0),
                 PipelineStatus(
-                    crm=crm, pipeline=pipeline, name=_("Won"), position=1000,
+                    crm=crm, pipeline=pipeline, name=won, position=1000,
                     kind=PipelineStatus.Kind.WON, color="#1a7f37",
                 ),
                 PipelineStatus(
-                    crm=crm, pipeline=pipeline, name=_("Lost"), position=1001,
+                    crm=crm, pipeline=pipeline, name=lost, position=1001,
                     kind=PipelineStatus.Kind.LOST, color="#b42318",
                 ),
             ]

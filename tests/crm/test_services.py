@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from crm.models import Crm, CrmGroup, CrmUser, Pipeline, PipelineStatus
 from crm.services.access import crm_user_authenticate
@@ -9,6 +10,7 @@ from crm.services.crms import (
     crm_provision,
     crm_slug_generate,
 )
+from crm.services.pipelines import pipeline_create
 from crm.services.users import crm_user_create
 from tests.factories import AccountFactory, CrmFactory
 
@@ -60,6 +62,71 @@ def test_crm_create_then_provision_is_idempotent():
     kinds = list(PipelineStatus.objects.for_crm(crm).values_list("kind", flat=True))
     assert kinds.count("won") == 1 and kinds.count("lost") == 1 and len(kinds) == 6
     assert CrmGroup.objects.for_crm(crm).count() == 2
+
+
+# The names a new CRM starts with, in English, the source.
+DEFAULT_STATUSES = ["New", "Qualified", "Proposal sent", "Negotiation", "Won", "Lost"]
+DEFAULT_GROUPS = ["Management", "Sales"]
+
+
+def translated(names: list[str], language: str) -> list[str]:
+    with translation.override(language):
+        return [translation.gettext(name) for name in names]
+
+
+def crm_defaults(crm: Crm) -> tuple[list[str], list[str], list[str]]:
+    pipelines = list(Pipeline.objects.for_crm(crm).values_list("name", flat=True))
+    statuses = PipelineStatus.objects.for_crm(crm).order_by("position")
+    groups = CrmGroup.objects.for_crm(crm).order_by("pk")
+    return (
+        pipelines,
+        list(statuses.values_list("name", flat=True)),
+        list(groups.values_list("name", flat=True)),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["uk", "ru"])
+@pytest.mark.parametrize("provision_now", [True, False])
+def test_crm_defaults_are_named_in_the_owners_language(language, provision_now):
+    """Whoever provisions it (the sign-up request in another language, or a worker
+    with none), the defaults are stored in the owner's language."""
+    owner = AccountFactory(language=language)
+    with translation.override("en" if provision_now else None):
+        crm = crm_create(owner=owner, name="Крамниця", provision_now=provision_now)
+        crm_provision(crm_id=crm.pk)
+
+    pipelines, statuses, groups = crm_defaults(crm)
+    assert pipelines == translated(["Sales"], language)
+    assert statuses == translated(DEFAULT_STATUSES, language)
+    assert sorted(groups) == sorted(translated(["Sales", "Management"], language))
+    # The catalogues do translate them: nothing is left in English.
+    assert not set(statuses + groups + pipelines) & {*DEFAULT_STATUSES, *DEFAULT_GROUPS}
+
+
+@pytest.mark.django_db
+def test_crm_defaults_of_an_owner_with_no_language_are_english():
+    owner = AccountFactory(language="")
+    with translation.override("uk"):
+        crm = crm_create(owner=owner, name="Shop", provision_now=True)
+    pipelines, statuses, groups = crm_defaults(crm)
+    assert (pipelines, statuses) == (["Sales"], DEFAULT_STATUSES)
+    assert sorted(groups) == DEFAULT_GROUPS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_new_pipeline_closes_in_the_owners_language(language):
+    """A CRM user speaking English adds a pipeline to a CRM whose owner speaks
+    another language: its statuses are named as the CRM's first pipeline is."""
+    crm = CrmFactory(owner=AccountFactory(language=language))
+    with translation.override("en"):
+        pipeline = pipeline_create(crm=crm, name="Wholesale")
+    statuses = PipelineStatus.objects.for_crm(crm).filter(pipeline=pipeline)
+    names = list(statuses.order_by("position").values_list("name", flat=True))
+    assert names == translated(["New", "Won", "Lost"], language)
+    assert not set(names) & {"New", "Won", "Lost"}
+    assert translation.get_language() == "en"
 
 
 @pytest.mark.django_db
