@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountManager(BaseUserManager["Account"]):
@@ -32,7 +33,8 @@ class AccountManager(BaseUserManager["Account"]):
 
 class Account(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), max_length=254, unique=True)
-    name = models.CharField(_("name"), max_length=150, blank=True)
+    # A person's name: in Russian «имя», where a thing's is «название».
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
         _("staff status"),
