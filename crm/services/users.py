@@ -172,45 +172,55 @@ def crm_user_update(
 
 @dataclass(frozen=True)
 class Handover:
+    """Records a user is responsible for, or that moved from one user to another.
+
+    Tasks have no page yet, so no page counts them: ``total`` is the records
+    people can see. They still move in a hand-over, so that none is left with a
+    user who is gone; ``tasks`` says how many moved."""
+
     contacts: int
     companies: int
     deals: int
-    tasks: int
+    tasks: int = 0
 
     @property
     def total(self) -> int:
-        return self.contacts + self.companies + self.deals + self.tasks
+        return self.contacts + self.companies + self.deals
 
 
 def crm_user_records_count(*, crm: Crm, crm_user: CrmUser) -> Handover:
-    """What a user is responsible for (what a deactivation would hand over)."""
+    """The records a user is responsible for: what the hand-over page shows and
+    a deactivation needs a recipient for."""
 
     def owned(model):
         return model.objects.for_crm(crm).filter(responsible=crm_user).count()
 
-    open_tasks = Task.objects.for_crm(crm).filter(responsible=crm_user, is_done=False)
     return Handover(
-        contacts=owned(Contact),
-        companies=owned(Company),
-        deals=owned(Deal),
-        tasks=open_tasks.count(),
+        contacts=owned(Contact), companies=owned(Company), deals=owned(Deal)
     )
 
 
 def _handover(
-    crm: Crm, from_user: CrmUser, to_user: CrmUser, *, all_tasks: bool
+    crm: Crm,
+    from_user: CrmUser,
+    *,
+    records_to: CrmUser | None,
+    tasks_to: CrmUser,
+    all_tasks: bool,
 ) -> Handover:
     """One UPDATE per table, however many records: set-based, no Python loop."""
 
-    def move(queryset) -> int:
+    def move(queryset, to_user: CrmUser | None) -> int:
+        if to_user is None:
+            return 0
         return queryset.filter(responsible=from_user).update(responsible=to_user)
 
     tasks = Task.objects.for_crm(crm)
     return Handover(
-        contacts=move(Contact.objects.for_crm(crm)),
-        companies=move(Company.objects.for_crm(crm)),
-        deals=move(Deal.objects.for_crm(crm)),
-        tasks=move(tasks if all_tasks else tasks.filter(is_done=False)),
+        contacts=move(Contact.objects.for_crm(crm), records_to),
+        companies=move(Company.objects.for_crm(crm), records_to),
+        deals=move(Deal.objects.for_crm(crm), records_to),
+        tasks=move(tasks if all_tasks else tasks.filter(is_done=False), tasks_to),
     )
 
 
@@ -244,6 +254,9 @@ def _recipient_for(
 
 
 def _lock_target(crm: Crm, crm_user_id: int, actor: CrmUser) -> CrmUser:
+    if actor.crm_id != crm.pk:
+        # The actor may receive tasks: never someone of another CRM.
+        raise Http404("No such user in this CRM.")
     target = (
         CrmUser.objects.for_crm(crm).select_for_update().filter(pk=crm_user_id).first()
     )
@@ -260,7 +273,8 @@ def _lock_target(crm: Crm, crm_user_id: int, actor: CrmUser) -> CrmUser:
 def crm_user_deactivate(
     *, crm: Crm, crm_user_id: int, recipient_id: int | None, actor: CrmUser
 ) -> Handover:
-    """Hand the user's contacts, companies, deals and open tasks to ``recipient``
+    """Hand the user's contacts, companies and deals to ``recipient`` (needed
+    when there are any) and their open tasks to the recipient or else ``actor``,
     and deactivate them, all or nothing. Their CRM sessions end (the session hash
     covers the active flag) and their seat frees.
 
@@ -273,9 +287,12 @@ def crm_user_deactivate(
         )
     owned = crm_user_records_count(crm=crm, crm_user=target)
     recipient = _recipient_for(crm, target, recipient_id, needed=owned.total > 0)
-    moved = Handover(0, 0, 0, 0)
-    if recipient:
-        moved = _handover(crm, target, recipient, all_tasks=False)
+    # Open tasks go with the records to the recipient. With none chosen (there
+    # were no records) they go to the person deactivating: no page shows tasks,
+    # so nobody else would know to pick them up. Done ones stay.
+    moved = _handover(
+        crm, target, records_to=recipient, tasks_to=recipient or actor, all_tasks=False
+    )
     target.is_active = False
     target.save(update_fields=["is_active", "updated_at"])
     audit_record(
@@ -322,13 +339,11 @@ def crm_user_delete(
     The audit trail keeps their name."""
     target = _lock_target(crm, crm_user_id, actor)
     owned = crm_user_records_count(crm=crm, crm_user=target)
-    done_tasks = Task.objects.for_crm(crm).filter(responsible=target, is_done=True)
-    needed = owned.total > 0 or done_tasks.exists()
-    recipient = _recipient_for(crm, target, recipient_id, needed=needed)
-    moved = (
-        _handover(crm, target, recipient, all_tasks=True)
-        if recipient
-        else Handover(0, 0, 0, 0)
+    recipient = _recipient_for(crm, target, recipient_id, needed=owned.total > 0)
+    # Every task must leave a deleted user, done ones too; as on deactivation,
+    # to the person deleting when no recipient was chosen.
+    moved = _handover(
+        crm, target, records_to=recipient, tasks_to=recipient or actor, all_tasks=True
     )
     details = {
         "crm_user_id": target.pk,

@@ -17,6 +17,7 @@ from crm.services.users import (
     crm_user_deactivate,
     crm_user_delete,
     crm_user_reactivate,
+    crm_user_records_count,
     crm_user_update,
 )
 from tests.factories import (
@@ -139,6 +140,71 @@ def test_deactivation_hands_everything_open_to_the_recipient(
     assert event.details["recipient_name"] == "Carl Colleague"
     assert event.details["deals"] == 3
     assert event.actor_crm_user == owner_a
+
+
+def test_the_hand_over_count_is_of_records_only(crm_a, staff_a):
+    # Tasks have no page yet: no page may count what nobody can see.
+    give_work(staff_a, n=2)
+    owned = crm_user_records_count(crm=crm_a, crm_user=staff_a)
+    assert (owned.contacts, owned.companies, owned.deals, owned.total) == (2, 2, 2, 6)
+    assert owned.tasks == 0
+
+
+def test_deactivation_moves_open_tasks_with_the_records_but_counts_records(
+    crm_a, owner_a, staff_a, colleague_a
+):
+    give_work(staff_a, n=2)
+    moved = crm_user_deactivate(
+        crm=crm_a, crm_user_id=staff_a.pk, recipient_id=colleague_a.pk, actor=owner_a
+    )
+    assert moved.total == 6
+    assert Task.objects.filter(responsible=colleague_a, is_done=False).count() == 2
+
+
+def test_a_user_with_only_tasks_needs_no_recipient_and_the_tasks_go_to_the_actor(
+    crm_a, owner_a, staff_a
+):
+    admin = CrmUserFactory(crm=crm_a, role="admin")
+    TaskFactory.create_batch(2, responsible=staff_a)
+    done = TaskFactory(responsible=staff_a, is_done=True)
+
+    moved = crm_user_deactivate(
+        crm=crm_a, crm_user_id=staff_a.pk, recipient_id=None, actor=admin
+    )
+
+    assert (moved.total, moved.tasks) == (0, 2)
+    assert Task.objects.filter(responsible=admin, is_done=False).count() == 2
+    done.refresh_from_db()
+    assert done.responsible == staff_a
+    assert not Task.objects.filter(responsible=staff_a, is_done=False).exists()
+
+
+def test_deleting_a_user_with_only_tasks_gives_every_task_to_the_actor(
+    crm_a, owner_a, staff_a
+):
+    TaskFactory.create_batch(2, responsible=staff_a)
+    TaskFactory(responsible=staff_a, is_done=True)
+
+    moved = crm_user_delete(
+        crm=crm_a, crm_user_id=staff_a.pk, recipient_id=None, actor=owner_a
+    )
+
+    assert (moved.total, moved.tasks) == (0, 3)
+    assert not CrmUser.objects.filter(pk=staff_a.pk).exists()
+    assert Task.objects.filter(responsible=owner_a).count() == 3
+
+
+def test_an_actor_of_another_crm_gets_404_and_receives_nothing(
+    crm_a, crm_b, staff_a, staff_b
+):
+    TaskFactory(responsible=staff_a)
+    admin_b = CrmUserFactory(crm=crm_b, role="admin")
+    for service in (crm_user_deactivate, crm_user_delete):
+        with pytest.raises(Http404):
+            service(crm=crm_a, crm_user_id=staff_a.pk, recipient_id=None, actor=admin_b)
+    assert Task.objects.get().responsible == staff_a
+    staff_a.refresh_from_db()
+    assert staff_a.is_active
 
 
 def test_recipient_is_required_when_the_user_owns_records(crm_a, owner_a, staff_a):

@@ -9,8 +9,15 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from crm import urls as crm_urls
-from crm.models import Contact, Crm, CrmUser
-from tests.factories import DEFAULT_PASSWORD, ContactFactory, CrmUserFactory
+from crm.models import Contact, Crm, CrmUser, Task
+from tests.browser_forms import form_data
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    ContactFactory,
+    CrmUserFactory,
+    DealFactory,
+    TaskFactory,
+)
 
 SETTINGS_PATTERNS = [
     p
@@ -171,6 +178,46 @@ def test_deactivate_through_the_page_hands_work_over_and_ends_sessions(
     assert staff_browser.get("/c/alpha/").status_code == 302
     audit = admin_client.get(url("audit", crm_a)).content.decode()
     assert "User deactivated" in audit and colleague.name in audit
+
+
+def test_the_hand_over_page_counts_records_and_tasks_go_along_unseen(
+    admin_client, crm_a, staff_a
+):
+    colleague = CrmUserFactory(crm=crm_a, name="Carl Colleague")
+    ContactFactory.create_batch(2, responsible=staff_a)
+    DealFactory(responsible=staff_a)
+    TaskFactory.create_batch(4, responsible=staff_a)
+    link = url("user_deactivate", crm_a, crm_user_id=staff_a.pk)
+
+    page = admin_client.get(link).content.decode()
+    assert "2 contacts, 0 companies and 1 deals" in page
+    assert "task" not in page.lower()
+
+    done = admin_client.post(
+        link, form_data(page, having="recipient", recipient=str(colleague.pk))
+    )
+    assert done.status_code == 302
+    shown = admin_client.get(done.url).content.decode()
+    assert "3 records were handed over" in shown
+    assert Task.objects.filter(responsible=colleague).count() == 4
+
+
+def test_a_user_with_only_tasks_is_deactivated_as_the_page_offers(
+    admin_client, crm_a, owner_a, staff_a
+):
+    TaskFactory.create_batch(2, responsible=staff_a)
+    link = url("user_deactivate", crm_a, crm_user_id=staff_a.pk)
+
+    page = admin_client.get(link).content.decode()
+    assert "They are not responsible for any records." in page
+    assert "task" not in page.lower()
+
+    done = admin_client.post(link, form_data(page, having="recipient"))
+    assert done.status_code == 302
+    staff_a.refresh_from_db()
+    assert not staff_a.is_active
+    # Nothing is left with a deactivated user: the tasks went to the admin.
+    assert Task.objects.filter(responsible=owner_a).count() == 2
 
 
 def test_own_password_change_keeps_this_session_and_ends_others(client, crm_a, staff_a):
