@@ -156,7 +156,7 @@ def _answers(web, api, world, entity, spec):
     page = web.get(list_url, _web_query(world, spec))
     assert page.status_code == 200
     web_ids = sorted(record.pk for record in page.context["page"].object_list)
-    response = api.get(f"/api/v1/{kind.plural}/", _api_query(world, spec))
+    response = api.get(reverse(f"api:{entity}-list"), _api_query(world, spec))
     assert response.status_code == 200, response.content
     api_ids = sorted(row["id"] for row in response.json()["results"])
     return web_ids, api_ids
