@@ -38,6 +38,7 @@ from crm.api.serializers import (
     NoteSerializer,
     PipelineSerializer,
 )
+from crm.entities import RECORD_KINDS
 from crm.models import (
     Company,
     Contact,
@@ -49,6 +50,7 @@ from crm.models import (
     Note,
     Pipeline,
 )
+from crm.rights import can
 from crm.selectors.fields import custom_fields_list, pipelines_list
 from crm.selectors.records import (
     RecordFilters,
@@ -91,6 +93,14 @@ class ApiViewSet(viewsets.GenericViewSet):
     @property
     def actor(self) -> CrmUser:
         return self.request.user
+
+    def require_export(self, *entities: str) -> None:
+        """A list of records is a read in bulk: it needs the Export right for at
+        least one of ``entities`` (its scope then limits what the list holds)."""
+        if not any(can(self.actor, entity, "export") for entity in entities):
+            raise exceptions.PermissionDenied(
+                _("A list through the API is an export: it needs the Export right.")
+            )
 
     def schema_only(self) -> bool:
         # drf-spectacular builds views without a key to read their types.
@@ -171,8 +181,13 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
             entity=self.entity,
             filters=RecordFilters(**query),
             ordering=ordering,
+            for_export=True,
         )
         return record_relations(entity=self.entity, queryset=records)
+
+    def list(self, request: Request) -> Response:
+        self.require_export(self.entity)
+        return super().list(request)
 
     def _save(self, *, record_id: int | None, data: dict[str, Any]) -> Model:
         data = dict(data)
@@ -295,8 +310,18 @@ class NoteViewSet(mixins.ListModelMixin, ApiViewSet):
         query = _query(NoteListQuery, self.request)
         ordering = query.pop("ordering", "id")
         return notes_list(
-            crm=self.crm, actor=self.actor, record_ids=query, ordering=ordering
+            crm=self.crm,
+            actor=self.actor,
+            record_ids=query,
+            ordering=ordering,
+            for_export=True,
         )
+
+    def list(self, request: Request) -> Response:
+        # A note follows its record's rights: the notes of a kind the actor may
+        # not export are left out of the list.
+        self.require_export(*RECORD_KINDS)
+        return super().list(request)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         note = note_get(crm=self.crm, actor=self.actor, note_id=pk)

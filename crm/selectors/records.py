@@ -131,12 +131,16 @@ def records_list(
     entity: str,
     filters: RecordFilters | None = None,
     ordering: str = "id",
+    for_export: bool = False,
 ) -> QuerySet:
     """The records of ``entity`` in ``crm`` that the actor may view and that
-    match ``filters``, in one of the ``ORDER_BY`` orders."""
+    match ``filters``, in one of the ``ORDER_BY`` orders. ``for_export``: a read
+    in bulk (the API's lists), of the records the actor may also export."""
     filters = filters or RecordFilters()
     kind = record_kind(entity)
     records = scope_queryset(actor, entity, "view", kind.model.objects.for_crm(crm))
+    if for_export:
+        records = scope_queryset(actor, entity, "export", records)
     q = filters.q.strip()
     if q:
         match = Q(name__icontains=q)
@@ -222,16 +226,26 @@ def note_entity(note: Note) -> str:
     return ""
 
 
-def notes_visible(*, crm: Crm, actor: CrmUser) -> QuerySet[Note]:
-    """Notes on records the actor may view. For a scope of "all" that is every
-    note on that kind of record, without a subquery."""
+def notes_visible(
+    *, crm: Crm, actor: CrmUser, for_export: bool = False
+) -> QuerySet[Note]:
+    """Notes on records the actor may view (and, ``for_export``, export too). For
+    a scope of "all" that is every note on that kind of record, without a
+    subquery."""
+    actions = ("view", "export") if for_export else ("view",)
     on_visible = Q()
     for entity, kind in RECORD_KINDS.items():
-        scope = scope_of(actor, entity, "view") if actor.is_active else Scope.NONE
-        if scope == Scope.ALL:
+        scopes = (
+            {scope_of(actor, entity, action) for action in actions}
+            if actor.is_active
+            else {Scope.NONE}
+        )
+        if scopes == {Scope.ALL}:
             on_visible |= Q(**{f"{entity}__isnull": False})
-        elif scope != Scope.NONE:
-            records = scope_queryset(actor, entity, "view", kind.model.objects.all())
+        elif Scope.NONE not in scopes:
+            records = kind.model.objects.all()
+            for action in actions:
+                records = scope_queryset(actor, entity, action, records)
             on_visible |= Q(**{f"{entity}__in": records.values("pk")})
     if not on_visible:
         return Note.objects.none()
@@ -244,10 +258,12 @@ def notes_list(
     actor: CrmUser,
     record_ids: Mapping[str, int] | None = None,
     ordering: str = "id",
+    for_export: bool = False,
 ) -> QuerySet[Note]:
-    """Notes the actor may see, only those on the records named in
-    ``record_ids`` (``{"contact_id": 5}``) if given."""
-    queryset = notes_visible(crm=crm, actor=actor)
+    """Notes the actor may see (``for_export``: and export, as a read in bulk),
+    only those on the records named in ``record_ids`` (``{"contact_id": 5}``) if
+    given."""
+    queryset = notes_visible(crm=crm, actor=actor, for_export=for_export)
     for key, record_id in (record_ids or {}).items():
         queryset = queryset.filter(**{key: record_id})
     return queryset.order_by(*ORDER_BY[ordering])
