@@ -36,12 +36,12 @@ from crm.models import (
     Deal,
     DealContact,
     Note,
+    PasswordResetToken,
     Pipeline,
     PipelineStatus,
     SsoToken,
     Task,
 )
-from crm.models.secrets import PasswordResetToken
 
 PURGE_ORDER: tuple[type[Model], ...] = (
     SsoToken,

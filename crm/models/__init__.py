@@ -13,7 +13,12 @@ from crm.models.records import (
     Note,
     Task,
 )
-from crm.models.secrets import ConnectionCode, CrmUserInvitation, SsoToken
+from crm.models.secrets import (
+    ConnectionCode,
+    CrmUserInvitation,
+    PasswordResetToken,
+    SsoToken,
+)
 from crm.models.tenancy import (
     CRM_NAME_MAX_LENGTH,
     Crm,
@@ -45,6 +50,7 @@ __all__ = [
     "Deal",
     "DealContact",
     "Note",
+    "PasswordResetToken",
     "Pipeline",
     "PipelineStatus",
     "SsoToken",

@@ -6,8 +6,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import AuditEvent, Crm, CrmUser
-from crm.models.secrets import PasswordResetToken
+from crm.models import AuditEvent, Crm, CrmUser, PasswordResetToken
 from crm.services.audit import audit_record
 
 

@@ -20,8 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.celery import enqueue_after_commit
-from crm.models import AuditEvent, Crm, CrmUser
-from crm.models.secrets import PasswordResetToken
+from crm.models import AuditEvent, Crm, CrmUser, PasswordResetToken
 from crm.selectors.users import crm_user_find_by_email
 from crm.services.access import crm_user_set_password
 from crm.services.audit import audit_record

@@ -14,8 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import AuditEvent, Crm, CrmUser
-from crm.models.secrets import PasswordResetToken
+from crm.models import AuditEvent, Crm, CrmUser, PasswordResetToken
 from crm.services.access import crm_user_change_own_password
 from crm.services.password_reset import (
     PASSWORD_RESET_TTL,
