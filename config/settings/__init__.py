@@ -214,12 +214,20 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "portal.forms.SignupWithCrmForm"}
+ACCOUNT_FORMS = {
+    "signup": "portal.forms.SignupWithCrmForm",
+    # allauth's forms with the product's own labels (sentence case).
+    "login": "accounts.forms.LoginForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+    "set_password": "accounts.forms.SetPasswordForm",
+    "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # allauth's limits for the portal; the CRM login borrows the same machinery under its
 # own action names so that both doors are throttled alike.
 ACCOUNT_RATE_LIMITS = {
     "crm_login": "30/m/ip",
+    "crm_password_reset": "10/15m/ip,3/h/key",
     "crm_login_failed": "10/m/ip,5/5m/key",
     "crm_create": "10/m/user",
     "crm_connect": "20/10m/user,40/10m/ip",

@@ -3,9 +3,7 @@ forgotten password, My profile and the language switcher."""
 
 from __future__ import annotations
 
-from allauth.account import app_settings as allauth_settings
 from allauth.core import ratelimit
-from allauth.core.internal import ratelimit as ratelimit_rates
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -259,26 +257,19 @@ def crm_set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# "Forgot password?" sends email to whatever address is typed: per address at this
-# CRM (a mailbox is not flooded) and per IP (addresses are not tried in bulk).
-# allauth's machinery, as the login's throttle uses it; ACCOUNT_RATE_LIMITS may set
-# other rates under this action, and without it these apply, never none.
+# "Forgot password?" sends email to whatever address is typed: limited per address
+# at this CRM (a mailbox is not flooded) and per IP (addresses are not tried in
+# bulk), as ACCOUNT_RATE_LIMITS["crm_password_reset"] says.
 RESET_LINK_ACTION = "crm_password_reset"
-RESET_LINK_RATES = "10/15m/ip,3/h/key"
 # Where the reset page keeps the link's token, per CRM, once the browser has left
 # the link's URL.
 RESET_LINK_SESSION_KEY = "crm_password_reset"
 
 
 def _password_reset_allowed(request: HttpRequest, email: str) -> bool:
-    rates = allauth_settings.RATE_LIMITS.get(RESET_LINK_ACTION)
     return bool(
-        ratelimit_rates.consume(
-            request,
-            app="allauth.account",
-            action=RESET_LINK_ACTION,
-            config={RESET_LINK_ACTION: rates or RESET_LINK_RATES},
-            key=_email_key(request, email),
+        ratelimit.consume(
+            request, action=RESET_LINK_ACTION, key=_email_key(request, email)
         )
     )
 
