@@ -719,3 +719,23 @@ def _po_entries(text: str) -> list[tuple[str, str | None, list[str]]]:
         plural = unquote(fields["msgid_plural"]) if "msgid_plural" in fields else None
         entries.append((unquote(fields["msgid"]), plural, msgstrs))
     return entries
+
+
+def test_plain_text_emails_keep_names_as_written(db):
+    """E-mails are plain text: a name with an apostrophe or an ampersand arrives
+    as typed, not as HTML entities."""
+    from django.template.loader import render_to_string
+
+    crm = CrmFactory(name="Olga's Shop & Co")
+    owner = OwnerCrmUserFactory(crm=crm, name="O'Brien")
+    for template in ("emails/crm_ready_subject.txt", "emails/crm_ready_body.txt"):
+        text = render_to_string(
+            template,
+            {"crm": crm, "crm_user": owner, "direct_link": "x", "portal_link": "y"},
+        )
+        assert "&#x27;" not in text and "&amp;" not in text
+    body = render_to_string(
+        "emails/crm_ready_body.txt",
+        {"crm": crm, "crm_user": owner, "direct_link": "x", "portal_link": "y"},
+    )
+    assert "Olga's Shop & Co" in body
