@@ -42,8 +42,21 @@ def sign_in(page: Page, email: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/portal/$"))
 
 
-def crm_row(page: Page, name: str) -> Locator:
-    """The row of the CRM called ``name`` in My CRMs."""
-    return page.locator("tr[id^=crm-]").filter(
+def crm_row(within: Page | Locator, name: str) -> Locator:
+    """The row of the CRM called ``name`` in My CRMs (or in a part of it)."""
+    page = within.page if isinstance(within, Locator) else within
+    return within.locator("tr[id^=crm-]").filter(
         has=page.locator(".crm-name").get_by_text(name, exact=True)
     )
+
+
+def add_user_with_password(page: Page, crm_url: str, name: str, email: str) -> None:
+    """Settings → Users → Add user, with a password instead of an invitation."""
+    page.goto(crm_url + "settings/users/new/")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.locator("input[name=email]").fill(email)
+    page.get_by_label("Email an invitation so they choose their own password").uncheck()
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_label("Role").select_option(label="User")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"{name} is added")
