@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.entities import record_kind
 from crm.forms.records import RECORD_FORMS, picker_chosen
 from crm.models import BulkDeleteJob, CrmUser, Pipeline, PipelineStatus
+from crm.models.tenancy import id_from
 from crm.rights import can
 from crm.selectors.records import records_filtered
 from crm.services.record_deletion import record_delete, records_delete
@@ -172,7 +173,7 @@ def record_picker(request: HttpRequest, entity: str) -> HttpResponse:
         return _refuse(request)
     visible = visible_records(crm=request.crm, actor=request.crm_user, entity=entity)
     values = {v for v in request.GET.getlist(name) if v}
-    if not all(v.isascii() and v.isdigit() for v in values):
+    if any(id_from(v) is None for v in values):
         return HttpResponseBadRequest(_("A record ID is a whole number."))
     chosen = picker_chosen(visible, values)
     if len(chosen) != len(values):
@@ -295,10 +296,8 @@ def record_bulk_delete(request: HttpRequest, entity: str) -> HttpResponse:
         )
         description = urlencode(params) or _("all")
     else:
-        # isascii(): "²".isdigit() is true, but int("²") fails.
-        ids = [
-            int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit()
-        ]
+        # What cannot be an id ("²", "-1", 30 digits) names no row: left out.
+        ids = [i for i in map(id_from, request.POST.getlist("ids")) if i is not None]
         description = _("selected rows")
     if not ids:
         messages.error(request, _("Nothing was selected."))
