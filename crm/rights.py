@@ -4,7 +4,11 @@ Rights are per user, per entity (contact, company, deal) and per action (view,
 create, edit, delete, export), each with a scope: none, own (records the user is
 responsible for), group (records of anyone in the user's group) or all. The owner
 and administrators have everything. Every view and API route asks here; nothing
-else decides."""
+else decides.
+
+Export governs reading records in bulk: the API's lists of records and of their
+notes need it, and hold what the user may both view and export. One record, and
+the list pages, are read on View."""
 
 from __future__ import annotations
 
