@@ -92,9 +92,14 @@ def clone_working_tree(target: Path) -> None:
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
+        check=False,
+    )
+    if listed.returncode != 0:
+        raise RuntimeError(
+            "The browser tests copy the tree as a clone would have it, which takes "
+            f"git and a checkout: {listed.stderr.decode().strip()}"
+        )
+    for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if not source.is_file():  # deleted in the working tree, not yet committed
             continue
@@ -175,13 +180,14 @@ def wait_until_ready(project: RunningProject) -> None:
 
 
 def stop(project: RunningProject) -> None:
-    """honcho, told to stop as Ctrl+C would, stops its processes; whatever is left
-    after that is killed, so no process outlives the test run."""
+    """Ctrl+C, as in the terminal: make and honcho get it, and honcho stops the
+    processes it started; whatever is left after that is killed, so no process
+    outlives the test run."""
     for group in project.pids.values():
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(group, signal.SIGCONT)  # a paused worker cannot stop
     with suppress(ProcessLookupError, PermissionError):
-        os.killpg(project.make.pid, signal.SIGTERM)
+        os.killpg(project.make.pid, signal.SIGINT)
     try:
         project.make.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
