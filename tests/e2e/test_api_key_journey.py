@@ -30,6 +30,8 @@ def test_a_new_key_is_shown_once_and_a_reload_makes_no_second(
     expect(raw_key).to_be_visible()
     raw = raw_key.inner_text()
     assert raw.startswith("crm_")
+    # After the redirect the keyboard is on the next step: copying the key.
+    expect(tab.get_by_role("button", name="Copy")).to_be_focused()
     assert tab.url == f"{live_server.url}/c/alpha/settings/api/"
     assert raw not in "".join(c["value"] for c in tab.context.cookies())
 
