@@ -21,6 +21,7 @@ from crm.forms.users import (
     SeatsForm,
     UserPasswordSetForm,
 )
+from crm.models.tenancy import id_from
 from crm.rights import rights_summary
 from crm.selectors.users import (
     crm_user_find_by_email,
@@ -276,7 +277,7 @@ def _handover_page(
         # The recipient goes to the service by id and is resolved inside this CRM
         # there, so another CRM's id is a 404, never a hand-over.
         raw = request.POST.get("recipient") or None
-        recipient_id = int(raw) if raw and raw.isdigit() else None
+        recipient_id = id_from(raw) if raw else None
         if raw and recipient_id is None:
             errors.append(_("Choose a user from the list."))
         service = crm_user_delete if deleting else crm_user_deactivate
