@@ -83,7 +83,10 @@ class CrmUserAddForm(CrmUserForm):
         label=_("Email"),
         widget=forms.EmailInput(
             attrs={
-                "hx-trigger": "change, keyup delay:600ms changed",
+                # Typing or pasting asks once the person pauses; leaving the box
+                # asks nothing more, so a button under the pointer stays put.
+                "hx-trigger": "input changed delay:500ms",
+                "hx-sync": "this:replace",
                 "hx-target": "#existing-person",
                 "autocomplete": "off",
             }
