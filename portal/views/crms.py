@@ -68,10 +68,12 @@ def crm_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            # Tagged with the CRM so that its row, once active, replaces it.
             messages.success(
                 request,
                 _("%(crm)s is being created. It will be ready in a few seconds.")
                 % {"crm": crm.name},
+                extra_tags=f"crm-{crm.pk}-created",
             )
             return redirect("portal:crm_list")
     status = 400 if form.errors else 200

@@ -40,6 +40,10 @@ def test_row_of_a_crm_being_created_turns_active_without_a_reload(
         row = crm_row(page, "Beta Works")
         expect(row).to_have_attribute("data-status", "provisioning")
         expect(row.get_by_role("status")).to_have_text("Being created…")
+        message = page.locator(".messages .flash")
+        expect(message).to_have_text(
+            "Beta Works is being created. It will be ready in a few seconds."
+        )
         expect(row.get_by_role("button", name="Enter")).to_have_count(0)
         # Only the row being created polls; the ready one has its Enter button.
         row_path = row.get_attribute("hx-get")
@@ -57,6 +61,8 @@ def test_row_of_a_crm_being_created_turns_active_without_a_reload(
     # ...and the real worker finishes it.
     expect(row).to_have_attribute("data-status", "active", timeout=SETTLE_MS)
     expect(row).to_contain_text("Active")
+    # The message above the list says so too, instead of "being created".
+    expect(message).to_have_text("Beta Works is ready.")
     enter = row.get_by_role("button", name="Enter")
     expect(enter).to_be_visible()
     assert page.evaluate("window.notReloaded") is True  # swapped in place

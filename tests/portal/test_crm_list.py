@@ -211,3 +211,22 @@ def test_each_host_gets_its_own_addresses(client, owner, own_crm):
     client.force_login(owner)
     assert f"localhost/c/{own_crm.slug}/" in page(client, HTTP_HOST="localhost")
     assert f"127.0.0.1/c/{own_crm.slug}/" in page(client, HTTP_HOST="127.0.0.1")
+
+
+def test_a_polled_row_that_turned_active_replaces_the_being_created_message(client, db):
+    from crm.models import Crm
+    from tests.factories import AccountFactory, CrmFactory, OwnerCrmUserFactory
+
+    account = AccountFactory()
+    crm = CrmFactory(owner=account, name="Beta Works", status=Crm.Status.PROVISIONING)
+    OwnerCrmUserFactory(crm=crm)
+    client.force_login(account)
+    url = f"/portal/crms/{crm.pk}/row/"
+
+    waiting = client.get(url).content.decode()
+    assert "hx-swap-oob" not in waiting
+
+    Crm.objects.filter(pk=crm.pk).update(status=Crm.Status.ACTIVE)
+    ready = client.get(url).content.decode()
+    assert f'id="flash-crm-{crm.pk}-created" hx-swap-oob="true"' in ready
+    assert "Beta Works is ready." in ready
