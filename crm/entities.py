@@ -31,6 +31,9 @@ class RecordKind:
     # Rows that exist only with a record of this kind, and the column naming it:
     # deleting the record deletes them, as the models' CASCADE says.
     dependents: tuple[tuple[type[Model], str], ...]
+    # Rows that point at a record of this kind and outlive it, the column set to
+    # NULL (SET_NULL): a deal keeps going when its company is deleted.
+    unlinked: tuple[tuple[type[Model], str], ...] = ()
 
     @property
     def label(self):
@@ -65,6 +68,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
             Entity.COMPANY,
             Company,
             ((ContactCompany, "company_id"), (Note, "company_id")),
+            unlinked=((Deal, "company_id"),),
         ),
         RecordKind(Entity.DEAL, Deal, ((DealContact, "deal_id"), (Note, "deal_id"))),
     )

@@ -32,7 +32,6 @@ from crm.models import (
     BulkDeleteJob,
     Crm,
     CrmUser,
-    Deal,
 )
 from crm.rights import scope_of, scope_queryset
 from crm.services.audit import audit_record
@@ -82,12 +81,12 @@ def _chunk_statements(
                 [crm.pk, *params],
             )
         )
-    if entity == "company":
-        condition, params = _where_in("company_id", ids)
+    for pointing, column in record_kind(entity).unlinked:
+        condition, params = _where_in(column, ids)
         steps.append(
             (
                 "UPDATE",
-                f"{quote(Deal._meta.db_table)} SET company_id = NULL "
+                f"{quote(pointing._meta.db_table)} SET {quote(column)} = NULL "
                 f"WHERE crm_id = %s AND {condition}",
                 [crm.pk, *params],
             )

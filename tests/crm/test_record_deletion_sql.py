@@ -20,17 +20,18 @@ class Rollback(Exception):
 ADDED_BY_THE_SERVICE = {"crm.AuditEvent", "crm.BulkDeleteJob"}
 
 
-def every_row() -> set[tuple[str, int]]:
+def every_row() -> set[tuple]:
+    """Every CRM-scoped row, whole: a column set to NULL counts as a change."""
     return {
-        (model._meta.label, pk)
+        (model._meta.label, *(str(value) for value in row))
         for model in apps.get_models()
         if issubclass(model, CrmScopedModel)
         and model._meta.label not in ADDED_BY_THE_SERVICE
-        for pk in model.objects.values_list("pk", flat=True)
+        for row in model.objects.values_list()
     }
 
 
-def rows_after_orm_delete(model, ids) -> set[tuple[str, int]]:
+def rows_after_orm_delete(model, ids) -> set[tuple]:
     try:
         with transaction.atomic():
             model.objects.filter(pk__in=ids).delete()
