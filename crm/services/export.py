@@ -140,19 +140,30 @@ def crm_export_request(*, crm: Crm, account: Any) -> CrmExport:
     return export
 
 
+# A spreadsheet takes a cell starting with one of these for a formula
+# (=HYPERLINK(...) in a contact's name phones home when the file is opened).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """One CSV cell. Text that a spreadsheet would run as a formula gets a leading
+    single quote (OWASP's advice on CSV injection), so it shows as typed; a phone
+    like +380... gets one too, since a spreadsheet reads +380-1 as a sum. Numbers,
+    dates and booleans come from the database, not from a person's typing, and stay
+    as they are; the JSON files keep every value exactly."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, cls=DjangoJSONEncoder)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_lines(rows: Iterator[dict], columns: list[str]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(
-            [
-                json.dumps(row[c], cls=DjangoJSONEncoder)
-                if isinstance(row[c], (dict, list))
-                else row[c]
-                for c in columns
-            ]
-        )
+        writer.writerow([_csv_cell(row[c]) for c in columns])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)
