@@ -1,8 +1,13 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
 from portal.views import crms, find
+
+# Django admin's own login form has no rate limit: staff sign in through allauth's
+# (throttled per address and per failed email) and come back to the admin.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     # The CRMs' pages, their API and the portal first: they carry most requests,
