@@ -234,6 +234,10 @@ ACCOUNT_RATE_LIMITS = {
     "find_my_crms": "5/10m/ip,3/h/key",
     "crm_user_lookup": "30/m/key",
     "referral_click": "30/m/ip",
+    # Wrong passwords where a signed-in person confirms with theirs (deleting a CRM,
+    # a CRM user changing their own): per person and client address, failures only.
+    "crm_delete_password": "5/15m/key",
+    "crm_password_check": "5/15m/key",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
 

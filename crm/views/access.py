@@ -3,6 +3,7 @@ forgotten password, My profile and the language switcher."""
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -62,6 +63,49 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     ):
         return candidate
     return fallback
+
+
+def _client_ip(request: HttpRequest) -> str:
+    """The client's address as allauth's rate limits see it (behind as many proxies
+    as ALLAUTH_TRUSTED_PROXY_COUNT says)."""
+    return get_adapter(request).get_client_ip(request)
+
+
+# Wrong current passwords on My profile, per CRM user and client address, as
+# ACCOUNT_RATE_LIMITS["crm_password_check"] says: a session left open is not a
+# way to guess the password at leisure.
+PROFILE_CHECK_ACTION = "crm_password_check"
+
+
+def _password_check_key(request: HttpRequest) -> str:
+    return f"{request.crm.pk}:{request.crm_user.pk}:{_client_ip(request)}"
+
+
+def _password_checks_left(request: HttpRequest) -> bool:
+    return bool(
+        ratelimit.consume(
+            request,
+            action=PROFILE_CHECK_ACTION,
+            key=_password_check_key(request),
+            dry_run=True,
+        )
+    )
+
+
+def _password_check_failed(request: HttpRequest, form) -> None:
+    if form.has_error("current_password") and request.POST.get("current_password"):
+        ratelimit.consume(
+            request, action=PROFILE_CHECK_ACTION, key=_password_check_key(request)
+        )
+
+
+def _password_checks_exhausted(request: HttpRequest) -> HttpResponse:
+    # Said above the page, not on the form: validating the form would check the
+    # password once more.
+    messages.error(
+        request, _("Too many failed attempts. Please wait a few minutes and try again.")
+    )
+    return _render_profile(request, status=429)
 
 
 def _email_key(request: HttpRequest, email: str) -> str:
@@ -193,8 +237,11 @@ def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_POST
 @crm_view
 def crm_profile_password(request: HttpRequest) -> HttpResponse:
+    if not _password_checks_left(request):
+        return _password_checks_exhausted(request)
     form = OwnPasswordChangeForm(request.POST, crm_user=request.crm_user)
     if not form.is_valid():
+        _password_check_failed(request, form)
         return _render_profile(request, password_form=form, status=400)
     crm_user_change_own_password(
         crm_user=request.crm_user, password=form.cleaned_data["new_password1"]

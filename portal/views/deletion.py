@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,33 +33,55 @@ def _owned_crm(request: HttpRequest, crm_id: int) -> Crm:
     raise Http404
 
 
+# Wrong Account passwords on the deletion form, per Account and client address, as
+# ACCOUNT_RATE_LIMITS["crm_delete_password"] says: a session left open is not a way
+# to guess the password at leisure. Only failures count.
+DELETE_CHECK_ACTION = "crm_delete_password"
+
+
+def _delete_check_key(request: HttpRequest) -> str:
+    return f"{request.user.pk}:{get_adapter(request).get_client_ip(request)}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def crm_delete(request: HttpRequest, crm_id: int) -> HttpResponse:
     crm = _owned_crm(request, crm_id)
     form = DeleteCrmForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            crm_schedule_deletion(
-                crm=crm,
-                account=request.user,
-                typed_name=form.cleaned_data["typed_name"],
-                password=form.cleaned_data["password"],
+        key = _delete_check_key(request)
+        if not ratelimit.consume(
+            request, action=DELETE_CHECK_ACTION, key=key, dry_run=True
+        ):
+            form.add_error(
+                None,
+                _("Too many failed attempts. Please wait a few minutes and try again."),
             )
-        except ValidationError as error:
-            form_add_service_errors(form, error)
+            status = 429
         else:
-            messages.success(
-                request,
-                _("%(crm)s is scheduled for deletion. You can cancel until then.")
-                % {"crm": crm.name},
-            )
-            return redirect("portal:crm_list")
+            try:
+                crm_schedule_deletion(
+                    crm=crm,
+                    account=request.user,
+                    typed_name=form.cleaned_data["typed_name"],
+                    password=form.cleaned_data["password"],
+                )
+            except ValidationError as error:
+                form_add_service_errors(form, error)
+                if form.has_error("password"):
+                    ratelimit.consume(request, action=DELETE_CHECK_ACTION, key=key)
+            else:
+                messages.success(
+                    request,
+                    _("%(crm)s is scheduled for deletion. You can cancel until then.")
+                    % {"crm": crm.name},
+                )
+                return redirect("portal:crm_list")
+    if form.errors and status == 200:
+        status = 400
     return render(
-        request,
-        "portal/crm_delete.html",
-        {"crm": crm, "form": form},
-        status=400 if form.errors else 200,
+        request, "portal/crm_delete.html", {"crm": crm, "form": form}, status=status
     )
 
 
