@@ -240,6 +240,11 @@ ACCOUNT_RATE_LIMITS = {
     "crm_password_check": "5/15m/key",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
+# How many proxies of ours stand in front of the site and append to X-Forwarded-For.
+# 0: the header is ignored and the client is REMOTE_ADDR; behind one proxy every
+# visitor would otherwise share its address and one IP limit. Never more than there
+# are: the client could then pick its own address by sending the header.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 # --- CRMs -----------------------------------------------------------------------------
 SSO_TOKEN_TTL_SECONDS = env.int("SSO_TOKEN_TTL_SECONDS", default=30)
@@ -366,8 +371,16 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The header, e.g. X-Forwarded-Proto, by which a proxy in front says a request came
+# over HTTPS. Only when one is configured: without a proxy that sets it, a client
+# could send it and pass plain HTTP off as secure.
+_PROXY_SSL_HEADER = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _PROXY_SSL_HEADER.strip().upper().replace("-", "_"),
+        "https",
+    )
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -113,6 +113,13 @@ def _email_key(request: HttpRequest, email: str) -> str:
     return f"{request.crm.pk}:{email.strip().lower()}"
 
 
+def _login_failed_key(request: HttpRequest, email: str) -> str:
+    """crm_login_failed's key: one email at this CRM from one client address. On
+    the email alone, anyone could keep a named user locked out by failing on
+    purpose; the action's per-IP rate still bounds guessing across emails."""
+    return f"{_email_key(request, email)}:{_client_ip(request)}"
+
+
 def _authenticate_throttled(
     request: HttpRequest, form: CrmLoginForm
 ) -> tuple[CrmUser | None, int]:
@@ -121,7 +128,7 @@ def _authenticate_throttled(
     Returns the CRM user (or None, with the reason added to the form) and the HTTP
     status the page should answer with."""
     email = form.cleaned_data["email"].lower()
-    throttle_key = _email_key(request, email)
+    throttle_key = _login_failed_key(request, email)
     if not ratelimit.consume(
         request, action="crm_login_failed", key=throttle_key, dry_run=True
     ):
@@ -412,7 +419,7 @@ def crm_password_reset_set(request: HttpRequest) -> HttpResponse:
             ratelimit.clear(
                 request,
                 action="crm_login_failed",
-                key=_email_key(request, crm_user.email),
+                key=_login_failed_key(request, crm_user.email),
             )
             messages.success(
                 request,
