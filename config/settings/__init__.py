@@ -238,6 +238,9 @@ ACCOUNT_RATE_LIMITS = {
     # a CRM user changing their own): per person and client address, failures only.
     "crm_delete_password": "5/15m/key",
     "crm_password_check": "5/15m/key",
+    # Invitation e-mails: per CRM, and per address from all CRMs together.
+    "crm_invite": "20/h/key",
+    "crm_invite_address": "5/h/key",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
 # How many proxies of ours stand in front of the site and append to X-Forwarded-For.

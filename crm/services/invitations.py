@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -22,10 +23,32 @@ from crm.services.secrets import secret_hash, url_token_new
 INVITATION_TTL = timedelta(days=7)
 
 
+def crm_invitation_refusal(*, crm: Crm) -> str | None:
+    """Why this CRM may not email invitations, or None. An invitation carries the
+    CRM's name, which anyone who signs up can choose ("Account suspended - verify
+    at ..."): only a CRM whose owner has confirmed their own address sends them, so
+    mail of ours is not phishing from a throwaway Account."""
+    confirmed = EmailAddress.objects.filter(
+        user_id=crm.owner_id, primary=True, verified=True
+    ).exists()
+    if confirmed:
+        return None
+    return _(
+        "Confirm your email address first: this CRM sends invitations once its "
+        "owner has confirmed their email address in the portal. Until then, give "
+        "the new user a password instead."
+    )
+
+
 def crm_user_invite(*, crm_user: CrmUser, invited_by: CrmUser | None) -> str:
     """A fresh invitation link for ``crm_user`` (earlier ones stop working); the
-    email goes out after commit."""
+    email goes out after commit. How many go out is limited by the door (per CRM
+    and per address), as only it knows the request."""
     from crm.tasks import send_invitation_email  # tasks import services
+
+    refusal = crm_invitation_refusal(crm=crm_user.crm)
+    if refusal:
+        raise ValidationError(refusal)
 
     CrmUserInvitation.objects.for_crm(crm_user.crm_id).filter(
         crm_user=crm_user

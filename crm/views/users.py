@@ -29,7 +29,7 @@ from crm.selectors.users import (
     crm_users_list,
     person_name_for_email,
 )
-from crm.services.invitations import crm_user_invite
+from crm.services.invitations import crm_invitation_refusal, crm_user_invite
 from crm.services.password_reset import (
     crm_password_reset_send,
     crm_user_password_refusal,
@@ -82,40 +82,86 @@ def users_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Invitations are email sent in the CRM's name to any address typed: at most so many
+# per CRM and so many to one address from all CRMs, as ACCOUNT_RATE_LIMITS says.
+def _invite_keys(request: HttpRequest, email: str) -> dict[str, str]:
+    return {
+        "crm_invite": str(request.crm.pk),
+        "crm_invite_address": email.strip().lower(),
+    }
+
+
+def _invitations_left(request: HttpRequest, email: str) -> bool:
+    return all(
+        ratelimit.consume(request, action=action, key=key, dry_run=True)
+        for action, key in _invite_keys(request, email).items()
+    )
+
+
+def _invitation_counted(request: HttpRequest, email: str) -> None:
+    for action, key in _invite_keys(request, email).items():
+        ratelimit.consume(request, action=action, key=key)
+
+
+def _invitation_refused(request: HttpRequest, form) -> int | None:
+    """The status to answer with when the invitation asked for cannot go out (the
+    reason added to the form, nothing created), or None."""
+    refusal = crm_invitation_refusal(crm=request.crm)
+    if refusal:
+        form.add_error(None, refusal)
+        return 403
+    if not _invitations_left(request, form.cleaned_data["email"]):
+        form.add_error(
+            None,
+            _(
+                "Too many invitations were sent lately. Please wait an hour, or "
+                "give the new user a password instead."
+            ),
+        )
+        return 429
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @crm_view
 @crm_admin_required
 def user_add(request: HttpRequest) -> HttpResponse:
     form = CrmUserAddForm(request.POST or None, crm=request.crm)
+    refused = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            crm_user = crm_user_create(
-                crm=request.crm,
-                name=data["name"],
-                email=data["email"],
-                password=None if data["invite"] else data["password"],
-                role=data["role"],
-                group_id=data["group"].pk if data["group"] else None,
-                rights=form.cleaned_rights(),
-                created_by=request.crm_user,
-                validate=True,
-                # The invitation speaks the admin's language until the user chooses.
-                language=request.LANGUAGE_CODE,
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            if data["invite"]:
-                crm_user_invite(crm_user=crm_user, invited_by=request.crm_user)
-                note = _("%(name)s is added; an invitation is on its way to %(email)s.")
+        refused = _invitation_refused(request, form) if data["invite"] else None
+        if refused is None:
+            try:
+                crm_user = crm_user_create(
+                    crm=request.crm,
+                    name=data["name"],
+                    email=data["email"],
+                    password=None if data["invite"] else data["password"],
+                    role=data["role"],
+                    group_id=data["group"].pk if data["group"] else None,
+                    rights=form.cleaned_rights(),
+                    created_by=request.crm_user,
+                    validate=True,
+                    # The invitation speaks the admin's language until the user chooses.
+                    language=request.LANGUAGE_CODE,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
             else:
-                note = _("%(name)s is added. Pass them their email and password.")
-            messages.success(
-                request, note % {"name": crm_user.name, "email": crm_user.email}
-            )
-            return redirect(_users_url(request))
-    status = 400 if form.errors else 200
+                if data["invite"]:
+                    crm_user_invite(crm_user=crm_user, invited_by=request.crm_user)
+                    _invitation_counted(request, crm_user.email)
+                    note = _(
+                        "%(name)s is added; an invitation is on its way to %(email)s."
+                    )
+                else:
+                    note = _("%(name)s is added. Pass them their email and password.")
+                messages.success(
+                    request, note % {"name": crm_user.name, "email": crm_user.email}
+                )
+                return redirect(_users_url(request))
+    status = refused or (400 if form.errors else 200)
     return render(request, "crm/settings/user_add.html", {"form": form}, status=status)
 
 
