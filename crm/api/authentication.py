@@ -1,8 +1,9 @@
 """Who is calling: the API key in ``Authorization: Bearer <key>``.
 
 The key alone names the CRM; nothing in the URL or the body can point the request
-at another one. A key acts with full rights, as the CRM's owner, so every service
-call gets the owner's CRM user as its ``actor``."""
+at another one. A key acts as the CRM's owner, so every service call gets the
+owner's CRM user as its ``actor``; a read-only key is held to reading by the
+permission check."""
 
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
         api_key = api_key_authenticate(raw_key=raw_key)
         if api_key is None:
-            # Unknown and revoked keys look the same from outside.
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+            # Unknown, revoked and expired keys look the same from outside.
+            raise exceptions.AuthenticationFailed(
+                _("Invalid, revoked or expired API key.")
+            )
         owner = api_key.owner
         request.crm = api_key.crm
         # A CRM without an owner cannot happen (provisioning creates one); the

@@ -39,8 +39,11 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 ERROR_RESPONSES = {
     "400": _("The input is not valid; see error.fields."),
-    "401": _("No key, a malformed header, or an unknown or revoked key."),
-    "403": _("The CRM is not active (e.g. scheduled for deletion)."),
+    "401": _("No key, a malformed header, or an unknown, revoked or expired key."),
+    "403": _(
+        "The CRM is not active (e.g. scheduled for deletion), or a read-only key "
+        "asked to change something."
+    ),
     "404": _("No such record in this CRM."),
     "429": _("Too many requests for this key; see the Retry-After header."),
 }
@@ -60,7 +63,8 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": _(
                 "An API key from Settings → API of the CRM: "
-                "`Authorization: Bearer crm_…`. The key decides the CRM."
+                "`Authorization: Bearer crm_…`. The key decides the CRM. A "
+                "read-only key may only use GET, HEAD and OPTIONS."
             ),
         }
 

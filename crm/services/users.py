@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import AuditEvent, Company, Contact, Crm, CrmGroup, CrmUser, Deal, Task
 from crm.rights import rights_clean
+from crm.services.apikeys import api_key_revoke_created_by
 from crm.services.audit import audit_record
 
 ASSIGNABLE_ROLES = (CrmUser.Role.ADMIN, CrmUser.Role.USER)
@@ -276,7 +277,8 @@ def crm_user_deactivate(
     """Hand the user's contacts, companies and deals to ``recipient`` (needed
     when there are any) and their open tasks to the recipient or else ``actor``,
     and deactivate them, all or nothing. Their CRM sessions end (the session hash
-    covers the active flag) and their seat frees.
+    covers the active flag), the API keys they made are revoked (a key acts with
+    the owner's rights, so it must not outlive its maker's) and their seat frees.
 
     The row lock makes a second, concurrent deactivation wait, then find the user
     already inactive and refuse: work is never handed over twice."""
@@ -292,6 +294,9 @@ def crm_user_deactivate(
     # so nobody else would know to pick them up. Done ones stay.
     moved = _handover(
         crm, target, records_to=recipient, tasks_to=recipient or actor, all_tasks=False
+    )
+    api_key_revoke_created_by(
+        crm=crm, created_by=target, actor=actor, reason="creator_deactivated"
     )
     target.is_active = False
     target.save(update_fields=["is_active", "updated_at"])
@@ -335,8 +340,8 @@ def crm_user_reactivate(*, crm: Crm, crm_user_id: int, actor: CrmUser) -> CrmUse
 def crm_user_delete(
     *, crm: Crm, crm_user_id: int, recipient_id: int | None, actor: CrmUser
 ) -> Handover:
-    """The deactivation's hand-over (every task included), then the user goes.
-    The audit trail keeps their name."""
+    """The deactivation's hand-over (every task included) and revocation of
+    their API keys, then the user goes. The audit trail keeps their name."""
     target = _lock_target(crm, crm_user_id, actor)
     owned = crm_user_records_count(crm=crm, crm_user=target)
     recipient = _recipient_for(crm, target, recipient_id, needed=owned.total > 0)
@@ -353,6 +358,10 @@ def crm_user_delete(
         "recipient_name": recipient.name if recipient else None,
         **moved.__dict__,
     }
+    # Before the row goes: afterwards their keys no longer say whose they were.
+    api_key_revoke_created_by(
+        crm=crm, created_by=target, actor=actor, reason="creator_deleted"
+    )
     target.delete()
     audit_record(
         crm=crm,

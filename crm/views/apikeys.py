@@ -111,6 +111,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                 crm=request.crm,
                 name=form.cleaned_data["name"],
                 created_by=request.crm_user,
+                expires_at=form.cleaned_data["expires_at"],
+                scope=form.cleaned_data["scope"],
             )
         except ValidationError as error:
             form.add_error(None, error)
