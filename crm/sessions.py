@@ -3,11 +3,19 @@
 The browser's one Django session holds, per CRM, the id of the CRM user logged in
 there and that user's ``session_auth_hash()``. A password change or deactivation
 changes the hash and so ends the session; a CRM that is not active refuses it.
+
+A CRM user linked to an Account has no password of its own (it enters through
+Enter only), so its hash never changes with the Account's password. A session
+opened through Enter therefore also names the Account, and lasts only while that
+Account is signed in to the portal in this same browser session: an Account
+password change or reset ends the Account's other sessions (Django's session hash
+check), and with them every CRM session that came through them.
 Nothing here touches Django's own auth keys, so the portal login is unaffected.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import is_password_usable
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
@@ -21,9 +29,43 @@ def _crm_sessions(request: HttpRequest) -> dict[str, dict[str, object]]:
     return request.session.get(SESSION_KEY, {})
 
 
-def crm_session_login(request: HttpRequest, crm_user: CrmUser) -> None:
+def _entry(crm_user: CrmUser, account_id: int | None) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "user_id": crm_user.pk,
+        "hash": crm_user.session_auth_hash(),
+    }
+    if account_id is not None:
+        entry["account_id"] = account_id
+    return entry
+
+
+def _account_still_signed_in(
+    request: HttpRequest, entry: dict, crm_user: CrmUser
+) -> bool:
+    """For a session opened through Enter: the same Account is still signed in to
+    the portal here (reading ``request.user`` checks the Account's session hash,
+    which its password change or reset alters) and still linked to this user."""
+    account_id = entry.get("account_id")
+    if account_id is None:
+        # Opened with the CRM user's own password, which a linked user lacks.
+        return crm_user.account_id is None or is_password_usable(crm_user.password)
+    user = getattr(request, "user", None)
+    return (
+        crm_user.account_id == account_id
+        and user is not None
+        and user.is_authenticated
+        and user.pk == account_id
+    )
+
+
+def crm_session_login(
+    request: HttpRequest, crm_user: CrmUser, *, account_id: int | None = None
+) -> None:
+    """Sign ``crm_user`` in to their CRM in this browser. ``account_id``: the
+    Account that entered through Enter, whose portal sign-in the session then
+    depends on."""
     sessions = dict(_crm_sessions(request))
-    entry = {"user_id": crm_user.pk, "hash": crm_user.session_auth_hash()}
+    entry = _entry(crm_user, account_id)
     if sessions.get(str(crm_user.crm_id)) == entry:
         # Already signed in here as this very user (Enter pressed again): nothing
         # changes, so nothing to store. The key was made new at that first login.
@@ -95,6 +137,7 @@ def _crm_session_checked(
         or not constant_time_compare(
             str(entry.get("hash", "")), crm_user.session_auth_hash()
         )
+        or not _account_still_signed_in(request, entry, crm_user)
     ):
         crm_session_logout(request, crm)
         return None
@@ -105,9 +148,7 @@ def _crm_session_checked(
 def crm_session_refresh(request: HttpRequest, crm_user: CrmUser) -> None:
     """Keep the user's own session alive after they change their own password."""
     sessions = dict(_crm_sessions(request))
-    if str(crm_user.crm_id) in sessions:
-        sessions[str(crm_user.crm_id)] = {
-            "user_id": crm_user.pk,
-            "hash": crm_user.session_auth_hash(),
-        }
+    entry = sessions.get(str(crm_user.crm_id))
+    if entry:
+        sessions[str(crm_user.crm_id)] = _entry(crm_user, entry.get("account_id"))
         request.session[SESSION_KEY] = sessions

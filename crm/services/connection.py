@@ -1,5 +1,6 @@
 """Add existing CRM: a CRM user makes a connection code in *My profile*, the owner of
-a portal Account pastes it, and the CRM user becomes linked to that Account."""
+a portal Account pastes it, and the CRM user becomes linked to that Account. A
+linked user enters the CRM through the portal only: their CRM password goes."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import AuditEvent, ConnectionCode, Crm, CrmUser
+from crm.models import (
+    AuditEvent,
+    ConnectionCode,
+    Crm,
+    CrmUser,
+    PasswordResetToken,
+)
 from crm.services.audit import audit_record
 from crm.services.secrets import (
     readable_code_new,
@@ -132,7 +140,13 @@ def crm_user_connect_account(*, code: str, account: Any) -> CrmUser:
             # Compare-and-set: of two confirmations racing, one links, one is told.
             linked = CrmUser.objects.filter(
                 pk=row.crm_user_id, account__isnull=True
-            ).update(account=account, updated_at=now)
+            ).update(
+                account=account,
+                # From now on the user enters through the Account only: the CRM
+                # password stops working and the sessions it opened end.
+                password=make_password(None),
+                updated_at=now,
+            )
     except IntegrityError:  # another user of this CRM was linked to it meanwhile
         linked = 0
     if linked != 1:
@@ -140,8 +154,12 @@ def crm_user_connect_account(*, code: str, account: Any) -> CrmUser:
             _("%(crm)s or this user of it was just linked elsewhere. Please reload.")
             % {"crm": row.crm.name}
         )
+    # A reset link asked for against the old password would give a password back.
+    PasswordResetToken.objects.for_crm(row.crm_id).filter(
+        crm_user_id=row.crm_user_id
+    ).delete()
     crm_user = row.crm_user
-    crm_user.account = account
+    crm_user.refresh_from_db(fields=["account", "password", "updated_at"])
     audit_record(
         crm=row.crm,
         action=AuditEvent.Action.CRM_CONNECTED,

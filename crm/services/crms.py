@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -151,9 +152,9 @@ def _crm_owner_user_ensure(crm: Crm) -> CrmUser:
         crm=crm,
         name=owner.get_full_name(),
         email=owner.email,
-        # The owner starts with the same password as their Account, so the CRM's
-        # direct link works at once; the two may diverge later.
-        password=owner.password,
+        # No password of its own: the owner enters through the portal, so the
+        # Account's password, its change and its reset are the only ones that count.
+        password=make_password(None),
         role=CrmUser.Role.OWNER,
         account=owner,
         # Inside the new CRM the owner first speaks what they chose for the portal.
@@ -216,9 +217,8 @@ def crm_provision(*, crm_id: int) -> Crm | None:
 
 
 def crm_send_ready_email(*, crm: Crm) -> None:
-    """Tell the owner where their new CRM lives and how to sign in to it directly.
-
-    The password is never sent: it is the one of their Account."""
+    """Tell the owner where their new CRM lives and that they enter it through the
+    portal, with their Account's password (the CRM holds none of theirs)."""
     owner_user = CrmUser.objects.for_crm(crm).filter(role=CrmUser.Role.OWNER).first()
     if owner_user is None:
         return

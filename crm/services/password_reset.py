@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from config.celery import enqueue_after_commit
 from crm.models import AuditEvent, Crm, CrmUser, PasswordResetToken
 from crm.selectors.users import crm_user_find_by_email
-from crm.services.access import crm_user_set_password
+from crm.services.access import crm_user_set_password, linked_user_password_refusal
 from crm.services.audit import audit_record
 from crm.services.secrets import secret_hash, url_token_new
 
@@ -48,7 +48,9 @@ def crm_password_reset_request(*, crm: Crm, email: str) -> None:
     of THIS CRM with that email, if there is one; otherwise nothing happens. It
     returns the same either way, so the page cannot tell who works here."""
     crm_user = crm_user_find_by_email(crm=crm, email=email or "")
-    if crm_user is None or not crm_user.is_active:
+    # A user linked to an Account has no CRM password to reset: the portal resets
+    # the Account's (the login page says so to everyone, revealing no one).
+    if crm_user is None or not crm_user.is_active or crm_user.account_id is not None:
         return
     crm_user.crm = crm
     crm_password_reset_issue(crm_user=crm_user, sent_by=None)
@@ -136,6 +138,8 @@ def crm_password_reset_get(*, crm: Crm, token: str) -> PasswordResetToken:
         raise PasswordResetLinkInvalid(
             _("Your user in this CRM has been deactivated. Ask its administrator.")
         )
+    if reset.crm_user.account_id is not None:
+        raise PasswordResetLinkInvalid(linked_user_password_refusal())
     reset.crm_user.crm = crm
     return reset
 
@@ -179,11 +183,18 @@ def crm_password_reset_redeem(*, crm: Crm, token: str, password: str) -> CrmUser
 def crm_user_password_refusal(*, actor: CrmUser, target: CrmUser) -> str | None:
     """Why ``actor`` may not send ``target`` a reset link or set their password
     (None when they may): the owner and administrators may, for anyone but the
-    owner, whose password only the owner manages."""
+    owner, whose password only the owner manages; and no one for a user linked to
+    an Account, who has no CRM password (the Account's is theirs)."""
     if not actor.is_admin or actor.crm_id != target.crm_id:
         return _("Only the owner and administrators can manage passwords.")
     if target.role == CrmUser.Role.OWNER and actor.pk != target.pk:
         return _("Only the owner can reset the owner's password.")
+    if target.account_id is not None:
+        return _(
+            "%(name)s signs in through their portal account, so they have no "
+            "password in this CRM: they change or reset their account's password "
+            "in the portal."
+        ) % {"name": target.name}
     return None
 
 

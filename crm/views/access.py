@@ -29,6 +29,7 @@ from crm.services.access import (
     crm_user_authenticate,
     crm_user_change_own_password,
     crm_user_record_login,
+    linked_user_password_refusal,
 )
 from crm.services.connection import connection_code_issue, connection_code_ttl
 from crm.services.invitations import crm_invitation_accept, crm_invitation_get
@@ -155,6 +156,7 @@ def crm_login(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, home))
     form = CrmLoginForm(request.POST or None)
     status = 200
+    refused = False
     if request.method == "POST":
         if not ratelimit.consume(request, action="crm_login"):
             return ratelimit.respond_429(request)
@@ -166,10 +168,18 @@ def crm_login(request: HttpRequest) -> HttpResponse:
                 crm_session_login(request, crm_user)
                 crm_user_record_login(crm_user=crm_user)
                 return redirect(_safe_next(request, home))
+            refused = status == 400
     return render(
         request,
         "crm/login.html",
-        {"form": form, "crm": request.crm, "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "crm": request.crm,
+            "next": request.GET.get("next", ""),
+            # After every refused sign-in alike, so it tells no one's email apart:
+            # people with a portal account have no password here.
+            "portal_hint": refused,
+        },
         status=status,
     )
 
@@ -234,9 +244,26 @@ def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if crm_user is None:
         request.crm = crm
         return crm_unavailable_response(request, crm)
+    if not (request.user.is_authenticated and request.user.pk == crm_user.account_id):
+        # The CRM session lives only as long as the Account's portal session in
+        # this browser: a token carried to a browser without it opens nothing.
+        request.crm = crm
+        request.crm_user = crm_session_user(request, crm)
+        crm_language_activate(request, request.crm_user)
+        return render(
+            request,
+            "crm/sso_refused.html",
+            {
+                "crm": crm,
+                "reason": _(
+                    "Sign in to the portal in this browser, then press Enter again."
+                ),
+            },
+            status=403,
+        )
     # Redeeming stamped last_login; the audit log has "Entered from the portal"
     # since the token was issued: no second line for the same sign-in.
-    crm_session_login(request, crm_user)
+    crm_session_login(request, crm_user, account_id=crm_user.account_id)
     # Off the token's URL at once, so it is not kept in history or sent as Referer.
     return redirect("crm:home", slug=crm.slug)
 
@@ -244,6 +271,10 @@ def crm_sso_redeem(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_POST
 @crm_view
 def crm_profile_password(request: HttpRequest) -> HttpResponse:
+    if request.crm_user.account_id is not None:
+        # No CRM password to change: the page offers the portal's instead.
+        messages.error(request, linked_user_password_refusal())
+        return redirect("crm:profile", slug=request.crm.slug)
     if not _password_checks_left(request):
         return _password_checks_exhausted(request)
     form = OwnPasswordChangeForm(request.POST, crm_user=request.crm_user)

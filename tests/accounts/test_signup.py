@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import is_password_usable
 from django.core import mail
 from django.urls import reverse
 
@@ -35,7 +36,9 @@ def test_signup_creates_account_crm_and_linked_owner_crm_user(client):
     assert owner_user.role == CrmUser.Role.OWNER
     assert owner_user.account == account
     assert owner_user.email == "founder@example.com"
-    assert owner_user.check_password("a-long-secret-phrase")
+    # No CRM password of its own: the owner enters through the portal.
+    assert not is_password_usable(owner_user.password)
+    assert not owner_user.check_password("a-long-secret-phrase")
     assert AuditEvent.objects.filter(crm=crm, action="crm.created").exists()
     # The welcome email went out after commit (tasks run eagerly in tests).
     (welcome,) = [m for m in mail.outbox if "Welcome" in m.subject]

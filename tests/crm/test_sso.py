@@ -51,6 +51,7 @@ def test_token_is_stored_hashed_and_short_lived(crm_a, owner_a):
 
 
 def test_replayed_token_is_refused(client, crm_a, owner_a):
+    client.force_login(crm_a.owner)
     token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
     url = reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
     assert client.get(url).status_code == 302
@@ -279,6 +280,7 @@ def test_a_token_is_stored_with_its_audit_record(crm_a, owner_a):
 
 
 def test_a_crm_not_active_leaves_the_token_alone(client, crm_a, owner_a):
+    client.force_login(crm_a.owner)
     token = sso_token_issue(crm_user=owner_a, account=crm_a.owner)
     Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PROVISIONING)
     url = reverse("crm:sso_redeem", kwargs={"slug": "alpha", "token": token})
