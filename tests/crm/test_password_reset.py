@@ -584,7 +584,7 @@ def test_an_admin_cannot_touch_the_owners_password(
         crm_password_reset_send(crm=crm_a, crm_user_id=owner_a.pk, actor=admin_a)
 
 
-def test_the_owner_manages_an_admins_password_and_mails_themselves_a_link(
+def test_the_owner_manages_an_admins_password_and_mails_them_a_link(
     crm_a, owner_a, admin_a, on_commit
 ):
     crm_user_password_set_by_admin(
@@ -593,16 +593,16 @@ def test_the_owner_manages_an_admins_password_and_mails_themselves_a_link(
     admin_a.refresh_from_db()
     assert admin_a.check_password(NEW_PASSWORD)
 
-    on_commit(crm_password_reset_send, crm=crm_a, crm_user_id=owner_a.pk, actor=owner_a)
-    assert mail.outbox[0].to == [owner_a.email]
+    on_commit(crm_password_reset_send, crm=crm_a, crm_user_id=admin_a.pk, actor=owner_a)
+    assert mail.outbox[0].to == [admin_a.email]
 
 
 def test_nobody_sets_their_own_password_here_without_the_current_one(
-    client, crm_a, owner_a
+    client, crm_a, admin_a
 ):
-    sign_in(client, owner_a)
-    set_url = url("user_password_set", crm_a, crm_user_id=owner_a.pk)
-    edit = client.get(url("user_edit", crm_a, crm_user_id=owner_a.pk)).content.decode()
+    sign_in(client, admin_a)
+    set_url = url("user_password_set", crm_a, crm_user_id=admin_a.pk)
+    edit = client.get(url("user_edit", crm_a, crm_user_id=admin_a.pk)).content.decode()
     assert set_url not in edit
     assert url("profile", crm_a) in edit
 
@@ -612,8 +612,8 @@ def test_nobody_sets_their_own_password_here_without_the_current_one(
 
     assert response.status_code == 400
     assert "in My profile" in response.content.decode()
-    owner_a.refresh_from_db()
-    assert owner_a.check_password(DEFAULT_PASSWORD)
+    admin_a.refresh_from_db()
+    assert admin_a.check_password(DEFAULT_PASSWORD)
 
 
 def test_a_deactivated_user_is_sent_no_link(client, crm_a, admin_a, staff_a):
