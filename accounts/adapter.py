@@ -18,6 +18,13 @@ class AccountAdapter(DefaultAccountAdapter):
         user.language = language_supported(translation.get_language())
         return super().save_user(request, user, form, commit=commit)
 
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials):
+        """login_failed's key: one email from one client address. On the email
+        alone, anyone could keep a named Account locked out by failing on purpose;
+        the action's per-IP rate still bounds guessing across emails."""
+        email_key = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{email_key}:{self.get_client_ip(request)}"
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Password resets, confirmations and notices, written in
         templates/account/email/: in the recipient Account's language (allauth

@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import mail
 from django.db import connection
@@ -457,6 +458,10 @@ def test_account_email_speaks_the_accounts_language(db):
 
 def test_crm_user_added_by_an_admin_gets_the_admins_language(db):
     crm = CrmFactory()
+    # Only a CRM whose owner confirmed their address sends invitations.
+    EmailAddress.objects.create(
+        user=crm.owner, email=crm.owner.email, primary=True, verified=True
+    )
     admin = OwnerCrmUserFactory(crm=crm, language="uk")
     client = Client()
     crm_login(client, admin)
