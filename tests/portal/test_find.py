@@ -24,7 +24,9 @@ def find(client, django_capture_on_commit_callbacks):
 
 
 def without_csrf(html: str) -> str:
+    """The page without what differs on every response: CSRF token and nonce."""
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    html = re.sub(r' nonce="[^"]+"', "", html)
     return re.sub(r'"X-CSRFToken": "[^"]+"', "", html)
 
 
