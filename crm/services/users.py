@@ -160,6 +160,12 @@ def crm_user_update(
     target.group = _group_of(crm, group_id)
     target.rights = rights_clean(rights)
     target.save(update_fields=["name", "role", "group", "rights", "updated_at"])
+    if before["role"] == CrmUser.Role.ADMIN and role == CrmUser.Role.USER:
+        # A key acts with full rights; one made by someone who may no longer
+        # manage keys stops working with their administrator role.
+        api_key_revoke_created_by(
+            crm=crm, created_by=target, actor=actor, reason="creator_demoted"
+        )
     after = {"role": target.role, "group_id": target.group_id, "rights": target.rights}
     if before != after:
         audit_record(

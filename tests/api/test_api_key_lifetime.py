@@ -400,3 +400,23 @@ def test_the_list_shows_creator_scope_expiry_and_state(
     # The form offers both choices, labelled.
     assert '<label for="id_scope">' in page and '<label for="id_expires_at">' in page
     assert 'type="date"' in page
+
+
+def test_an_admin_made_a_user_loses_the_keys_they_made(
+    owner_client, crm_a, owner_a, staff_admin, staff_admin_key
+):
+    # Another administrator stays, so the role can change.
+    CrmUserFactory(crm=crm_a, role="admin")
+    link = url("user_edit", crm_a, crm_user_id=staff_admin.pk)
+    page = owner_client.get(link).content.decode()
+
+    saved = owner_client.post(link, form_data(page, having="role", role="user"))
+
+    assert saved.status_code == 302
+    assert_error(
+        api_client(staff_admin_key).get("/api/v1/contacts/"),
+        401,
+        "authentication_failed",
+    )
+    event = AuditEvent.objects.get(crm=crm_a, action="api_key.revoked")
+    assert event.details["reason"] == "creator_demoted"
