@@ -46,28 +46,6 @@ def crm_user_memberships_by_email(*, email: str) -> QuerySet[CrmUser]:
     )
 
 
-def person_name_for_email(*, crm: Crm, email: str) -> str | None:
-    """The name this email already goes by elsewhere (a CRM user of another CRM, or
-    an Account), for "Add existing …" when adding a user. None if unknown."""
-    email = (email or "").strip()
-    if not email:
-        return None
-    elsewhere = (
-        CrmUser.objects.filter(email__iexact=email)
-        .exclude(crm=crm)
-        .exclude(name="")
-        .order_by("-is_active", "-pk")
-        .values_list("name", flat=True)
-        .first()
-    )
-    if elsewhere:
-        return elsewhere
-    account = get_user_model().objects.filter(email__iexact=email).first()
-    if account is not None:
-        return account.get_full_name()
-    return None
-
-
 def account_language(*, account_id: int) -> str:
     """The language an Account chose ("" if none, or if it is gone)."""
     return (

@@ -27,7 +27,6 @@ from crm.selectors.users import (
     crm_user_find_by_email,
     crm_user_get,
     crm_users_list,
-    person_name_for_email,
 )
 from crm.services.invitations import crm_invitation_refusal, crm_user_invite
 from crm.services.password_reset import (
@@ -169,18 +168,16 @@ def user_add(request: HttpRequest) -> HttpResponse:
 @crm_view
 @crm_admin_required
 def user_lookup(request: HttpRequest) -> HttpResponse:
-    """htmx: when the email typed in "Add user" is known elsewhere, offer its name."""
+    """htmx: whether the email typed in "Add user" is a user of this CRM already,
+    or was one and is deactivated (then reactivating them is offered). Nothing is
+    said about other CRMs or Accounts: an administrator of one CRM learns no
+    one's name or whereabouts from another."""
     key = f"{request.crm.pk}:{request.crm_user.pk}"
     if not ratelimit.consume(request, action="crm_user_lookup", key=key):
         return HttpResponse(status=429)
     email = request.GET.get("email", "")
-    taken_here = crm_user_find_by_email(crm=request.crm, email=email) is not None
-    name = None if taken_here else person_name_for_email(crm=request.crm, email=email)
-    return render(
-        request,
-        "crm/settings/_existing_person.html",
-        {"name": name, "email": email, "taken_here": taken_here},
-    )
+    here = crm_user_find_by_email(crm=request.crm, email=email) if email else None
+    return render(request, "crm/settings/_existing_person.html", {"here": here})
 
 
 @require_http_methods(["GET", "POST"])

@@ -261,19 +261,33 @@ def test_profile_shows_group_role_and_ids(client, crm_a, staff_a):
     assert str(staff_a.pk) in page and str(crm_a.pk) in page
 
 
-def test_lookup_offers_the_name_the_email_has_elsewhere(admin_client, crm_a, crm_b):
+def test_lookup_names_no_one_from_another_crm_or_account(admin_client, crm_a, crm_b):
+    """An administrator probing addresses learns nothing outside their CRM:
+    another CRM's user, an Account and an unknown address answer alike."""
     CrmUserFactory(crm=crm_b, email="known@example.com", name="Kim Known")
     lookup = url("user_lookup", crm_a)
 
-    found = admin_client.get(lookup, {"email": "KNOWN@example.com"}).content.decode()
-    assert "Add existing Kim Known" in found
-    owner_email = crm_b.owner.email
-    account = admin_client.get(lookup, {"email": owner_email}).content.decode()
-    assert "Add existing" in account
-    unknown = admin_client.get(lookup, {"email": "nobody@example.com"}).content.decode()
-    assert "Add existing" not in unknown
+    answers = [
+        admin_client.get(lookup, {"email": email}).content.decode()
+        for email in ("KNOWN@example.com", crm_b.owner.email, "nobody@example.com")
+    ]
+
+    assert "Kim Known" not in answers[0]
+    assert answers[0] == answers[1] == answers[2]
     here = admin_client.get(lookup, {"email": crm_a.owner.email}).content.decode()
     assert "already has a user with this email" in here
+
+
+def test_lookup_offers_to_reactivate_a_deactivated_user_here(admin_client, crm_a):
+    gone = CrmUserFactory(crm=crm_a, email="back@example.com", name="Bo Back")
+    CrmUser.objects.filter(pk=gone.pk).update(is_active=False)
+
+    answer = admin_client.get(
+        url("user_lookup", crm_a), {"email": "BACK@example.com"}
+    ).content.decode()
+
+    assert "Reactivate Bo Back" in answer
+    assert url("user_edit", crm_a, crm_user_id=gone.pk) in answer
 
 
 def test_the_add_user_forms_email_lookup_asks_the_lookup_page(admin_client, crm_a):
