@@ -65,3 +65,31 @@ def test_production_settings_pass_the_deploy_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _setting_in(env_overrides: dict[str, str], name: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.pop("ACCOUNT_EMAIL_VERIFICATION", None)
+    env.update(env_overrides)
+    code = f"from django.conf import settings; print(settings.{name})"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_asks_new_accounts_to_confirm_their_address():
+    production = {
+        "DJANGO_DEBUG": "off",
+        "DJANGO_SECRET_KEY": "x" * 60 + "production-test-key",
+        "DJANGO_ALLOWED_HOSTS": "crm.example",
+    }
+    assert _setting_in(production, "ACCOUNT_EMAIL_VERIFICATION") == "mandatory"
+    assert _setting_in({"DJANGO_DEBUG": "on"}, "ACCOUNT_EMAIL_VERIFICATION") == (
+        "optional"
+    )
