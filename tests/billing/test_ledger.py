@@ -194,3 +194,32 @@ def test_reconcile_finds_a_balance_that_is_not_its_ledgers_sum(shop, crm_b):
         call_command("billing_reconcile", stdout=out)
     assert f"CRM {shop.pk} (Owner Shop): balance 11.00" in out.getvalue()
     assert f"CRM {crm_b.pk} " not in out.getvalue()
+
+
+def test_demo_data_prints_logins_that_work(db):
+    """The owner's login is the portal's (their CRMs are entered from there), the
+    staff member's the CRM's; the owner's address is confirmed, so the demo CRMs
+    can send invitations."""
+    from io import StringIO
+
+    from allauth.account.models import EmailAddress
+    from django.core.management import call_command
+    from django.test import Client
+
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    printed = out.getvalue()
+
+    assert "/accounts/login/  owner@example.com" in printed
+    assert "/c/acme-store/login/  staff@example.com" in printed
+    assert "/login/  owner@example.com" not in printed.replace(
+        "/accounts/login/  owner@example.com", ""
+    )
+    assert EmailAddress.objects.get(email="owner@example.com").verified
+    staff = Client()
+    staff.post(
+        "/c/acme-store/login/",
+        {"email": "staff@example.com", "password": "demo-pass-2026"},
+    )
+    acme = Crm.objects.get(slug="acme-store")
+    assert staff.get(f"/c/{acme.slug}/").status_code == 200

@@ -3,6 +3,7 @@ their logins. Running it again changes nothing."""
 
 from decimal import Decimal
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -29,6 +30,11 @@ class Command(BaseCommand):
             owner = Account.objects.create_user(
                 OWNER_EMAIL, DEMO_PASSWORD, name="Olena Owner"
             )
+        # A confirmed address, as a real owner's would be: CRMs of an owner whose
+        # address is not confirmed send no invitations.
+        EmailAddress.objects.update_or_create(
+            user=owner, email=OWNER_EMAIL, defaults={"verified": True, "primary": True}
+        )
         crms = {crm.name: crm for crm in Crm.objects.filter(owner=owner)}
         for name in ("Acme Store", "Beta Studio"):
             if name not in crms:
@@ -46,13 +52,13 @@ class Command(BaseCommand):
             currency=settings.BILLING_DEFAULT_CURRENCY,
         )
 
-        site = "http://localhost:8000"
+        site = settings.SITE_URL
+        names = " and ".join(crms)
         line = self.stdout.write
         line("")
-        line(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
+        line(self.style.SUCCESS(f"Demo logins (password for both: {DEMO_PASSWORD})"))
         line(f"  Portal (Account): {site}{reverse('account_login')}  {OWNER_EMAIL}")
-        for crm in crms.values():
-            line(f"  CRM {crm.name}: {site}{_crm_login(crm)}  {OWNER_EMAIL}")
+        line(f"    the owner enters {names} from there, with Enter")
         line(f"  Staff of {acme.name}: {site}{_crm_login(acme)}  {STAFF_EMAIL}")
         line("")
 
