@@ -183,7 +183,16 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
             ordering=ordering,
             for_export=True,
         )
-        return record_relations(entity=self.entity, queryset=records)
+        return self._with_relations(records)
+
+    def _with_relations(self, records: QuerySet) -> QuerySet:
+        return record_relations(
+            crm=self.crm, actor=self.actor, entity=self.entity, queryset=records
+        )
+
+    def _shown(self, record: Model) -> Model:
+        """The record as its JSON shows it, with the links the actor may see."""
+        return self._with_relations(type(record).objects.filter(pk=record.pk)).get()
 
     def list(self, request: Request) -> Response:
         self.require_export(self.entity)
@@ -215,21 +224,22 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
         record = record_get(
             crm=self.crm, actor=self.actor, entity=self.entity, record_id=pk
         )
-        return Response(self.get_serializer(record).data)
+        return Response(self.get_serializer(self._shown(record)).data)
 
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record = self._save(record_id=None, data=serializer.validated_data)
         return Response(
-            self.get_serializer(record).data, status=status.HTTP_201_CREATED
+            self.get_serializer(self._shown(record)).data,
+            status=status.HTTP_201_CREATED,
         )
 
     def partial_update(self, request: Request, pk: str) -> Response:
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         record = self._save(record_id=int(pk), data=serializer.validated_data)
-        return Response(self.get_serializer(record).data)
+        return Response(self.get_serializer(self._shown(record)).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
         record_delete(crm=self.crm, actor=self.actor, entity=self.entity, record_id=pk)

@@ -21,12 +21,10 @@ from crm.forms.errors import form_add_service_errors
 from crm.models import (
     Company,
     Contact,
-    ContactCompany,
     Crm,
     CrmUser,
     CustomField,
     Deal,
-    DealContact,
     Pipeline,
     PipelineStatus,
 )
@@ -209,20 +207,6 @@ class RecordForm(forms.ModelForm):
                 values[str(field.pk)] = value
         return values
 
-    def kept_links(self, through, own: str, other_model, shown) -> list[int]:
-        """The ids to link: those ticked on the form, and those linked already
-        that the person cannot see (they were not on the form to untick)."""
-        ids = {record.pk for record in shown}
-        if self.instance.pk is not None:
-            other = other_model._meta.model_name
-            unseen = (
-                through.objects.for_crm(self.crm)
-                .filter(**{own: self.instance.pk})
-                .exclude(**{f"{other}_id__in": self.visible(other_model).values("pk")})
-            )
-            ids |= set(unseen.values_list(f"{other}_id", flat=True))
-        return sorted(ids)
-
     def service_data(self) -> dict[str, Any]:
         data = {
             "name": self.cleaned_data["name"],
@@ -271,9 +255,8 @@ class ContactForm(RecordForm):
         data = super().service_data()
         data["email"] = self.cleaned_data["email"]
         data["phone"] = self.cleaned_data["phone"]
-        data["company_ids"] = self.kept_links(
-            ContactCompany, "contact", Company, self.cleaned_data["companies"]
-        )
+        # Only what the form shows: the service keeps links to what it does not.
+        data["company_ids"] = [c.pk for c in self.cleaned_data["companies"]]
         return data
 
 
@@ -374,9 +357,7 @@ class DealForm(RecordForm):
         data["pipeline_id"] = status.pipeline_id
         data["status_id"] = status.pk
         data["company_id"] = self.kept_company()
-        data["contact_ids"] = self.kept_links(
-            DealContact, "deal", Contact, self.cleaned_data["contacts"]
-        )
+        data["contact_ids"] = [c.pk for c in self.cleaned_data["contacts"]]
         return data
 
 

@@ -60,6 +60,24 @@ def _scoped_ids(model: type[Model], crm: Crm, ids: list[Any]) -> list[int]:
     return sorted(found)
 
 
+def _links_set(crm, actor, through, own: str, record, other: str, ids) -> None:
+    """Link ``record`` to exactly the ``other`` records ``ids`` among those the
+    actor may see; links to records they may not see were not shown to them and
+    are kept. An id they may not see is a 404, like one of another CRM."""
+    visible = visible_records(crm=crm, actor=actor, entity=other)
+    wanted = set(_scoped_ids(visible.model, crm, ids))
+    if wanted - set(visible.filter(pk__in=wanted).values_list("pk", flat=True)):
+        raise Http404
+    links = through.objects.for_crm(crm).filter(**{own: record})
+    links.filter(**{f"{other}__in": visible}).exclude(
+        **{f"{other}_id__in": wanted}
+    ).delete()
+    through.objects.bulk_create(
+        [through(crm=crm, **{own: record, f"{other}_id": pk}) for pk in sorted(wanted)],
+        ignore_conflicts=True,
+    )
+
+
 def responsible_get(*, crm: Crm, crm_user_id: Any) -> CrmUser:
     user = _scoped_get(CrmUser, crm, crm_user_id)
     if not user.is_active:
@@ -202,16 +220,14 @@ def contact_save(
     contact.full_clean(exclude=["crm", "responsible", "custom"])
     contact.save()
     if "company_ids" in data:
-        company_ids = _scoped_ids(Company, crm, data["company_ids"])
-        ContactCompany.objects.for_crm(crm).filter(contact=contact).exclude(
-            company_id__in=company_ids
-        ).delete()
-        ContactCompany.objects.bulk_create(
-            [
-                ContactCompany(crm=crm, contact=contact, company_id=c)
-                for c in company_ids
-            ],
-            ignore_conflicts=True,
+        _links_set(
+            crm,
+            actor,
+            ContactCompany,
+            "contact",
+            contact,
+            "company",
+            data["company_ids"],
         )
     return contact
 
@@ -298,13 +314,8 @@ def deal_save(
     )
     deal.save()
     if "contact_ids" in data:
-        contact_ids = _scoped_ids(Contact, crm, data["contact_ids"])
-        DealContact.objects.for_crm(crm).filter(deal=deal).exclude(
-            contact_id__in=contact_ids
-        ).delete()
-        DealContact.objects.bulk_create(
-            [DealContact(crm=crm, deal=deal, contact_id=c) for c in contact_ids],
-            ignore_conflicts=True,
+        _links_set(
+            crm, actor, DealContact, "deal", deal, "contact", data["contact_ids"]
         )
     return deal
 
