@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import BulkDeleteJob, Company, Contact, ContactCompany, CrmUser, Note
+from crm.models import BulkDeleteJob, Company, Contact, ContactCompany, Note
 from crm.services import record_deletion
 from crm.services.records import note_add
 from tests.factories import CompanyFactory, ContactFactory
@@ -14,11 +14,6 @@ from tests.factories import CompanyFactory, ContactFactory
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's statements and settings"
 )
-
-
-@pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
 
 
 @pytest.fixture

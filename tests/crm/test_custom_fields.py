@@ -3,14 +3,9 @@
 import pytest
 from django.http import Http404
 
-from crm.models import CrmUser, CustomField
+from crm.models import CustomField
 from crm.services.fields import custom_field_create, custom_field_delete
 from tests.factories import ContactFactory
-
-
-@pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
 
 
 def test_deleting_a_field_removes_its_values_and_nothing_else(crm_a, owner_a, staff_b):

@@ -53,11 +53,6 @@ def token_of(link: str) -> str:
 
 
 @pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
-
-
-@pytest.fixture
 def admin_a(crm_a):
     return CrmUserFactory(crm=crm_a, role="admin", name="Adam Admin")
 

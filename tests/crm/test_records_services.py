@@ -19,11 +19,6 @@ from crm.services.records import company_save, contact_save, deal_save, note_add
 from tests.factories import CompanyFactory, ContactFactory, CrmUserFactory, DealFactory
 
 
-@pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
-
-
 def test_contact_with_companies_and_typed_custom_fields(crm_a, owner_a):
     size = CustomField.objects.create(
         crm=crm_a, entity="contact", name="Size", type="number"

@@ -1,37 +1,18 @@
 """Contacts, companies and deals through the browser's door."""
 
-import pytest
 from django.test import Client
 
 from crm.models import BulkDeleteJob, Contact, CrmUser, CustomField, PipelineStatus
 from crm.rights import rights_default
 from crm.services import record_deletion
 from tests.browser_forms import form_data
+from tests.crm.helpers import sign_in
 from tests.factories import (
-    DEFAULT_PASSWORD,
     CompanyFactory,
     ContactFactory,
     DealFactory,
     PipelineStatusFactory,
 )
-
-
-def sign_in(client, crm_user):
-    client.post(
-        f"/c/{crm_user.crm.slug}/login/",
-        {"email": crm_user.email, "password": DEFAULT_PASSWORD},
-    )
-    return client
-
-
-@pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
-
-
-@pytest.fixture
-def admin(client, owner_a):
-    return sign_in(client, owner_a)
 
 
 def test_contact_list_filters_and_runs_constant_queries(

@@ -16,11 +16,6 @@ from crm.services.users import crm_user_set_active
 from tests.factories import DEFAULT_PASSWORD
 
 
-@pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
-
-
 def enter(client, crm):
     return client.post(reverse("portal:crm_enter", kwargs={"crm_id": crm.pk}))
 

@@ -31,11 +31,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
-
-
-@pytest.fixture
 def colleague_a(crm_a):
     return CrmUserFactory(crm=crm_a, name="Carl Colleague")
 

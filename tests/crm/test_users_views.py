@@ -37,11 +37,6 @@ def sign_in(client, crm_user):
 
 
 @pytest.fixture
-def owner_a(crm_a):
-    return CrmUser.objects.get(crm=crm_a, role="owner")
-
-
-@pytest.fixture
 def admin_client(client, owner_a):
     return sign_in(client, owner_a)
 
