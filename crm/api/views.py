@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -183,16 +183,15 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
             ordering=ordering,
             for_export=True,
         )
-        return self._with_relations(records)
+        return records.prefetch_related(*self._relations())
 
-    def _with_relations(self, records: QuerySet) -> QuerySet:
-        return record_relations(
-            crm=self.crm, actor=self.actor, entity=self.entity, queryset=records
-        )
+    def _relations(self) -> list:
+        return record_relations(crm=self.crm, actor=self.actor, entity=self.entity)
 
     def _shown(self, record: Model) -> Model:
         """The record as its JSON shows it, with the links the actor may see."""
-        return self._with_relations(type(record).objects.filter(pk=record.pk)).get()
+        prefetch_related_objects([record], *self._relations())
+        return record
 
     def list(self, request: Request) -> Response:
         self.require_export(self.entity)

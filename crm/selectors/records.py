@@ -201,27 +201,21 @@ def records_filtered(
     ).select_related("responsible")
 
 
-def record_relations(
-    *, crm: Crm, actor: CrmUser, entity: str, queryset: QuerySet
-) -> QuerySet:
-    """The links a record's JSON shows (``company_ids``, ``contact_ids``), read
-    for a whole page in one query rather than one per record, and only those the
-    actor may see: a link to a record they may not view is not shown."""
+def record_relations(*, crm: Crm, actor: CrmUser, entity: str) -> list[Prefetch]:
+    """The links a record's JSON shows (``company_ids``, ``contact_ids``), to
+    prefetch for a whole page in one query rather than one per record, and only
+    those the actor may see: a link to a record they may not view is not shown."""
     if entity == Entity.CONTACT:
         companies = scope_queryset(
             actor, "company", "view", Company.objects.for_crm(crm)
         )
-        return queryset.prefetch_related(
-            Prefetch("companies", queryset=companies.only("pk"))
-        )
+        return [Prefetch("companies", queryset=companies.only("pk"))]
     if entity == Entity.DEAL:
         contacts = scope_queryset(
             actor, "contact", "view", Contact.objects.for_crm(crm)
         )
-        return queryset.prefetch_related(
-            Prefetch("contacts", queryset=contacts.only("pk"))
-        )
-    return queryset
+        return [Prefetch("contacts", queryset=contacts.only("pk"))]
+    return []
 
 
 # --- notes ---------------------------------------------------------------------------
