@@ -53,7 +53,7 @@ def measure() -> dict[str, float]:
     with Bench("latency") as bench:
         from django.db import connection
 
-        from crm.models import CrmUser
+        from crm.models import Contact, CrmUser
         from crm.services.apikeys import api_key_create
 
         owner = account_create("many@bench.example")
@@ -61,15 +61,23 @@ def measure() -> dict[str, float]:
         walker = account_create("walker@bench.example")
         (crm,) = crms_create(owner=walker, count=1, name_prefix="Walk")
         crm_owner = CrmUser.objects.get(crm=crm, role="owner")
+        Contact.objects.bulk_create(
+            (
+                Contact(
+                    crm=crm,
+                    responsible=crm_owner,
+                    name=f"Contact {n}",
+                    email=f"c{n}@example.com",
+                    phone=f"+1555{n}",
+                )
+                for n in range(1, CONTACTS + 1)
+            ),
+            batch_size=2000,
+        )
+        # What autovacuum does after a bulk load in production: fresh statistics
+        # and a visibility map, so the page's count reads the index alone. The
+        # ORM has no name for this maintenance statement.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO crm_contact (crm_id, responsible_id, name, email, phone,"
-                " is_archived, custom, created_at, updated_at)"
-                " SELECT %s, %s, 'Contact ' || n, 'c' || n || '@example.com',"
-                " '+1555' || n, false, '{}', now(), now()"
-                " FROM generate_series(1, %s) n",
-                [crm.pk, crm_owner.pk, CONTACTS],
-            )
             cursor.execute("VACUUM ANALYZE crm_contact")
         _key, raw_key = api_key_create(crm=crm, name="bench", created_by=crm_owner)
         server = bench.start_gunicorn(workers=2)
@@ -119,7 +127,7 @@ def measure() -> dict[str, float]:
                 raise OpFailed(f"API page: {response.status}")
 
         return {
-            "portal list, 200 CRMs": _median_ms(portal_list),
+            f"portal list, {CRMS} CRMs": _median_ms(portal_list),
             "Enter chain (3 requests)": _median_ms(enter_chain),
             "API contacts, page of 50": _median_ms(api_page),
         }
