@@ -97,10 +97,16 @@ def test_switcher_is_in_the_portal_header_with_a_label_tied_to_its_select(
     assert 'type="submit"' in header  # works without JavaScript
 
 
+def sidebar_of(page: str) -> str:
+    """A CRM page's sidebar (crm/includes/sidebar.html): its sections and the user's
+    menu with the language switcher."""
+    return page.split('<div class="sidebar"', 1)[1].split('class="nav-backdrop"', 1)[0]
+
+
 def test_switcher_in_a_crm_posts_to_that_crm(client, owner_crm_user):
     crm_login(client, owner_crm_user)
     page = client.get(reverse("crm:home", kwargs={"slug": "alpha"})).content.decode()
-    header = page.split("<header", 1)[1].split("</header>", 1)[0]
+    header = sidebar_of(page)
     assert 'action="/c/alpha/language/"' in header
     assert '<label for="language-select">' in header
 
@@ -128,7 +134,7 @@ def test_crm_top_bar_speaks_the_crm_users_language(client, owner_crm_user, langu
     owner_crm_user.save()
     crm_login(client, owner_crm_user)
     page = client.get(reverse("crm:home", kwargs={"slug": "alpha"})).content.decode()
-    header = page.split("<header", 1)[1].split("</header>", 1)[0]
+    header = sidebar_of(page)
     contacts, companies, deals, settings_, sign_out, label, change = TOP_BAR[language]
     links = [
         ("crm:home", "Alpha Traders"),
@@ -136,14 +142,19 @@ def test_crm_top_bar_speaks_the_crm_users_language(client, owner_crm_user, langu
         ("crm:company_list", companies),
         ("crm:deals_board", deals),
         ("crm:users", settings_),  # the owner may manage the CRM
-        ("crm:profile", "Олена"),
     ]
     for name, text in links:
         url = reverse(name, kwargs={"slug": "alpha"})
-        assert re.search(rf'<a [^>]*href="{url}">{text}</a>', header), name
+        # The link's text after its icon: tags may come between, not another link.
+        within = r"(?:(?!</a>).)*?"
+        assert re.search(
+            rf'<a [^>]*href="{url}"[^>]*>{within}>{text}<{within}</a>', header, re.S
+        ), name
+    assert '<span class="user-name">Олена</span>' in header
+    assert f'href="{reverse("crm:profile", kwargs={"slug": "alpha"})}"' in header
     logout = reverse("crm:logout", kwargs={"slug": "alpha"})
     assert f'<form method="post" action="{logout}"' in header
-    assert f">{sign_out}</button>" in header
+    assert f"<span>{sign_out}</span></button>" in header
     assert f'<label for="language-select">{label}</label>' in header
     assert f">{change}</button>" in header
     # The language in use is the one selected, each named in itself.
@@ -263,7 +274,7 @@ def test_a_crm_page_never_loads_the_account(client, owner, owner_crm_user):
     assert len(sql) == 1, sql
     assert "accounts_account" not in sql[0]
     assert html_lang(response) == "uk"
-    assert ">Контакти</a>" in response.content.decode()
+    assert "<span>Контакти</span></a>" in response.content.decode()
 
 
 def _crm_views(resolver, namespace: str = "") -> list[tuple[str, object]]:

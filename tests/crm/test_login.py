@@ -246,7 +246,7 @@ def test_top_bar_follows_the_users_rights_name_and_language(client, crm_a, staff
     login(client, crm_a, staff_a.email)
     page = home(client, crm_a).content.decode()
     assert f'href="{users_url}"' not in page
-    assert f">{staff_a.name}</a>" in page
+    assert f'<span class="user-name">{staff_a.name}</span>' in page
 
     staff_a.role = staff_a.Role.ADMIN
     staff_a.name = "Renamed Person"
@@ -254,5 +254,5 @@ def test_top_bar_follows_the_users_rights_name_and_language(client, crm_a, staff
     staff_a.save()
     page = home(client, crm_a).content.decode()
     assert f'href="{users_url}"' in page
-    assert ">Renamed Person</a>" in page
-    assert ">Контакти</a>" in page
+    assert '<span class="user-name">Renamed Person</span>' in page
+    assert "<span>Контакти</span></a>" in page
