@@ -25,6 +25,13 @@ class AccountAdapter(DefaultAccountAdapter):
         email_key = super()._get_login_attempts_cache_key(request, **credentials)
         return f"{email_key}:{self.get_client_ip(request)}"
 
+    def get_reauthentication_methods(self, user) -> list[dict]:
+        """With a second factor on, a sensitive step asks for it, not the password
+        alone: a password is what a phished or reused credential gives away."""
+        methods = super().get_reauthentication_methods(user)
+        second_factors = [m for m in methods if m["id"] != "reauthenticate"]
+        return second_factors or methods
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Password resets, confirmations and notices, written in
         templates/account/email/: in the recipient Account's language (allauth

@@ -1,13 +1,13 @@
-from allauth.account.decorators import secure_admin_login
+from allauth.account import views as allauth_views
+from allauth.account.decorators import reauthentication_required
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from accounts.admin_access import admin_site_secure
 from portal.views import crms, find
 
-# Django admin's own login form has no rate limit: staff sign in through allauth's
-# (throttled per address and per failed email) and come back to the admin.
-admin.site.login = secure_admin_login(admin.site.login)
+admin_site_secure(admin.site)
 
 urlpatterns = [
     # The CRMs' pages, their API and the portal first: they carry most requests,
@@ -17,6 +17,13 @@ urlpatterns = [
     path("api/v1/", include("crm.api.urls")),
     path("portal/", include("portal.urls")),
     path("", crms.landing, name="landing"),
+    # Changing the password asks first for what signs the Account in (the second
+    # factor, when one is on), as allauth does for its own security pages.
+    path(
+        "accounts/password/change/",
+        reauthentication_required(allauth_views.password_change),
+        name="account_change_password",
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
     path("find/", find.find_my_crms, name="find_my_crms"),

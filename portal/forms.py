@@ -75,8 +75,3 @@ class FindMyCrmsForm(forms.Form):
 
 class DeleteCrmForm(forms.Form):
     typed_name = forms.CharField(label=_("CRM name"), max_length=200)
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )

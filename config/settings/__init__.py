@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -242,15 +243,35 @@ ACCOUNT_RATE_LIMITS = {
     "find_my_crms": "5/10m/ip,3/h/key",
     "crm_user_lookup": "30/m/key",
     "referral_click": "30/m/ip",
-    # Wrong passwords where a signed-in person confirms with theirs (deleting a CRM,
-    # a CRM user changing their own): per person and client address, failures only.
-    "crm_delete_password": "5/15m/key",
+    # Wrong passwords or codes where a signed-in CRM user confirms with theirs (My
+    # profile, signing in again): per person and client address, failures only.
     "crm_password_check": "5/15m/key",
+    # Signing in again before a sensitive step (allauth's page), per Account.
+    "reauthenticate": "5/5m/user",
+    # Wrong second-factor codes at a CRM's sign-in, per CRM user.
+    "crm_code_failed": "5/5m/key",
     # Invitation e-mails: per CRM, and per address from all CRMs together.
     "crm_invite": "20/h/key",
     "crm_invite_address": "5/h/key",
 }
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sensitive steps (deleting a CRM, downloading its export, changing the password, the
+# second factors themselves) ask again for what signs the Account in, if it was not
+# given in the last five minutes: with a second factor on, for that factor.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+
+# A second factor for Accounts (allauth.mfa): an authenticator app with recovery
+# codes, and security keys or passkeys (WebAuthn). Browsers allow WebAuthn on https
+# and on localhost only; over plain http elsewhere it is refused unless allowed here.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="CRM Portal")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool(
+    "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG
+)
+# Staff must have a second factor to use /admin/ (off only where DEBUG is on).
+ADMIN_REQUIRES_SECOND_FACTOR = env.bool(
+    "ADMIN_REQUIRES_SECOND_FACTOR", default=not DEBUG
+)
 # How many proxies of ours stand in front of the site and append to X-Forwarded-For.
 # 0: the header is ignored and the client is REMOTE_ADDR; behind one proxy every
 # visitor would otherwise share its address and one IP limit. Never more than there

@@ -30,9 +30,10 @@ def _owned(crm: Crm, account: Any) -> None:
 
 @transaction.atomic
 def crm_schedule_deletion(
-    *, crm: Crm, account: Any, typed_name: str, password: str
+    *, crm: Crm, account: Any, typed_name: str
 ) -> Crm:
-    """Owner only, with the CRM's name typed and the Account's password: the CRM
+    """Owner only, with the CRM's name typed (the door has just asked the owner to
+    sign in again, with their second factor if they have one): the CRM
     locks now (logins, Enter, the API and open sessions are refused) and is purged
     after the grace period unless the owner cancels."""
     _owned(crm, account)
@@ -40,8 +41,6 @@ def crm_schedule_deletion(
         raise ValidationError(
             {"typed_name": _("Type the CRM's name exactly as shown to confirm.")}
         )
-    if not account.check_password(password or ""):
-        raise ValidationError({"password": _("Your password is not right.")})
     now = timezone.now()
     due = now + timedelta(days=settings.CRM_DELETION_GRACE_DAYS)
     scheduled = Crm.objects.filter(pk=crm.pk, status=Crm.Status.ACTIVE).update(

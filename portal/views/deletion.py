@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
-from allauth.core import ratelimit
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,55 +32,41 @@ def _owned_crm(request: HttpRequest, crm_id: int) -> Crm:
     raise Http404
 
 
-# Wrong Account passwords on the deletion form, per Account and client address, as
-# ACCOUNT_RATE_LIMITS["crm_delete_password"] says: a session left open is not a way
-# to guess the password at leisure. Only failures count.
-DELETE_CHECK_ACTION = "crm_delete_password"
-
-
-def _delete_check_key(request: HttpRequest) -> str:
-    return f"{request.user.pk}:{get_adapter(request).get_client_ip(request)}"
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def crm_delete(request: HttpRequest, crm_id: int) -> HttpResponse:
     crm = _owned_crm(request, crm_id)
+    return _crm_delete_confirmed(request, crm)
+
+
+# After the ownership check, so a stranger learns nothing by being asked to sign in
+# again: allauth asks for the password, or the second factor when one is on, unless
+# it was given in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds (and resumes a
+# POST it interrupted).
+@reauthentication_required
+def _crm_delete_confirmed(request: HttpRequest, crm: Crm) -> HttpResponse:
     form = DeleteCrmForm(request.POST or None)
-    status = 200
     if request.method == "POST" and form.is_valid():
-        key = _delete_check_key(request)
-        if not ratelimit.consume(
-            request, action=DELETE_CHECK_ACTION, key=key, dry_run=True
-        ):
-            form.add_error(
-                None,
-                _("Too many failed attempts. Please wait a few minutes and try again."),
+        try:
+            crm_schedule_deletion(
+                crm=crm,
+                account=request.user,
+                typed_name=form.cleaned_data["typed_name"],
             )
-            status = 429
+        except ValidationError as error:
+            form_add_service_errors(form, error)
         else:
-            try:
-                crm_schedule_deletion(
-                    crm=crm,
-                    account=request.user,
-                    typed_name=form.cleaned_data["typed_name"],
-                    password=form.cleaned_data["password"],
-                )
-            except ValidationError as error:
-                form_add_service_errors(form, error)
-                if form.has_error("password"):
-                    ratelimit.consume(request, action=DELETE_CHECK_ACTION, key=key)
-            else:
-                messages.success(
-                    request,
-                    _("%(crm)s is scheduled for deletion. You can cancel until then.")
-                    % {"crm": crm.name},
-                )
-                return redirect("portal:crm_list")
-    if form.errors and status == 200:
-        status = 400
+            messages.success(
+                request,
+                _("%(crm)s is scheduled for deletion. You can cancel until then.")
+                % {"crm": crm.name},
+            )
+            return redirect("portal:crm_list")
     return render(
-        request, "portal/crm_delete.html", {"crm": crm, "form": form}, status=status
+        request,
+        "portal/crm_delete.html",
+        {"crm": crm, "form": form},
+        status=400 if form.errors else 200,
     )
 
 
@@ -120,6 +105,12 @@ def crm_export(request: HttpRequest, crm_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def crm_export_download(request: HttpRequest, crm_id: int, export_id: int):
     crm = _owned_crm(request, crm_id)
+    return _export_file(request, crm, export_id)
+
+
+# The whole CRM in one file: asked for again, as deleting is.
+@reauthentication_required
+def _export_file(request: HttpRequest, crm: Crm, export_id: int) -> FileResponse:
     export = (
         CrmExport.objects.for_crm(crm)
         .filter(pk=export_id, status=CrmExport.Status.DONE)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.models import Account
 from tests.browser_forms import form_data
 from tests.factories import DEFAULT_PASSWORD, AccountFactory
+from tests.reauth import sign_in_again
 
 PRODUCT = {"en": "CRM Portal", "ru": "Портал CRM"}
 
@@ -186,6 +187,7 @@ def test_any_other_allauth_email_gets_our_greeting_and_signature(
     open and close as the product's emails do, if they are ever switched on."""
     settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
     client.force_login(account)
+    sign_in_again(client)
     page = client.get(reverse("account_change_password"))
     client.post(
         reverse("account_change_password"),

@@ -18,6 +18,7 @@ from accounts.forms import (
 )
 from tests.browser_forms import form_data
 from tests.factories import AccountFactory
+from tests.reauth import sign_in_again
 
 # allauth's own wording, each replaced on the portal's pages.
 TITLE_CASE = (
@@ -147,6 +148,7 @@ def test_password_reset_pages(client, account):
 
 def test_change_password_and_sign_out_pages(client, account):
     client.force_login(account)
+    sign_in_again(client)
     assert_sentence_case(
         client.get(reverse("account_change_password")),
         "Change password",

@@ -5,6 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.factories import DEFAULT_PASSWORD, AccountFactory
+from tests.reauth import sign_in_again
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def test_portal_login_wrong_password_is_refused(client, account):
 
 def test_password_change_needs_current_password_and_confirmation(client, account):
     client.force_login(account)
+    sign_in_again(client)
     url = reverse("account_change_password")
 
     wrong_current = client.post(

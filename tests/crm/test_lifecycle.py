@@ -18,15 +18,14 @@ from crm.services.crm_deletion import (
 )
 from crm.services.crms import crm_slug_generate
 from crm.services.records import contact_save, deal_save, note_add
-from tests.factories import DEFAULT_PASSWORD, AccountFactory, CrmUserFactory
+from tests.factories import AccountFactory, CrmUserFactory
 
 
-def schedule(crm, account=None, name=None, password=DEFAULT_PASSWORD):
+def schedule(crm, account=None, name=None):
     return crm_schedule_deletion(
         crm=crm,
         account=account or crm.owner,
         typed_name=crm.name if name is None else name,
-        password=password,
     )
 
 
@@ -70,13 +69,11 @@ def census(crm_id, *, with_audit=True):
     }
 
 
-def test_only_the_owner_schedules_with_name_and_password(crm_a):
+def test_only_the_owner_schedules_with_the_name(crm_a):
     with pytest.raises(PermissionDenied):
         schedule(crm_a, account=AccountFactory())
     with pytest.raises(ValidationError, match="Type the CRM's name"):
         schedule(crm_a, name="Wrong Name")
-    with pytest.raises(ValidationError, match="password is not right"):
-        schedule(crm_a, password="nope")
     crm_a.refresh_from_db()
     assert crm_a.status == Crm.Status.ACTIVE
 
@@ -192,10 +189,10 @@ def test_a_tables_first_chunk_is_smaller_the_more_keys_point_at_it():
     from crm.models import Contact, Note
 
     policy = ChunkPolicy(first=2000, smallest=100, largest=20000, seconds=0.1)
-    # A note is a leaf; a contact is checked against notes, contact-company and
-    # deal-contact links at every commit.
+    # A note is a leaf; a contact is checked against notes, tasks, changes,
+    # contact-company and deal-contact links at every commit.
     assert policy.first_size(Note) == 2000
-    assert policy.first_size(Contact) == 500
+    assert policy.first_size(Contact) == 333
     assert ChunkPolicy(first=50, smallest=100, largest=50).first_size(Note) == 50
 
 
@@ -228,7 +225,7 @@ def test_purge_sizes_each_chunk_by_the_time_of_the_one_before(crm_a, monkeypatch
     clock = iter(n * 0.1 for n in range(10_000))
     monkeypatch.setattr(purge.time, "perf_counter", lambda: next(clock))
     chunks = []
-    policy = ChunkPolicy(first=640, smallest=10, largest=1000, seconds=0.05)
+    policy = ChunkPolicy(first=960, smallest=10, largest=1000, seconds=0.05)
 
     crm_purge(
         crm_id=crm_a.pk,
@@ -237,8 +234,9 @@ def test_purge_sizes_each_chunk_by_the_time_of_the_one_before(crm_a, monkeypatch
     )
 
     contact_chunks = [rows for model, rows in chunks if model is Contact]
-    # 640 / (1 + 3 keys) = 160 first, then halving down to the smallest; the
-    # chunk that finds fewer rows than it asked for is the table's last.
+    # 960 / (1 + 5 keys: two links, notes, tasks, changes) = 160 first, then
+    # halving down to the smallest; the chunk that finds fewer rows than it
+    # asked for is the table's last.
     assert contact_chunks == [160, 80, 40, 20] + [10] * 10 + [0]
     assert not Contact.objects.filter(crm_id=crm_a.pk).exists()
 

@@ -1,10 +1,11 @@
-"""Deleting a CRM from the portal: only its owner, with the name and password."""
+"""Deleting a CRM from the portal: only its owner, signed in again, with the name."""
 
 import pytest
 from django.urls import reverse
 
 from crm.models import Crm, CrmExport
-from tests.factories import DEFAULT_PASSWORD, AccountFactory, CrmUserFactory
+from tests.factories import AccountFactory, CrmUserFactory
+from tests.reauth import sign_in_again
 
 
 def delete_url(crm):
@@ -22,24 +23,20 @@ def media(settings, tmp_path):
 
 def test_owner_schedules_then_cancels_and_the_crm_is_back(client, crm_a):
     client.force_login(crm_a.owner)
+    asked = client.get(delete_url(crm_a))
+    assert asked.status_code == 302
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    sign_in_again(client)
     page = client.get(delete_url(crm_a)).content.decode()
     assert "deleted for good" in page and "Alpha Traders" in page
 
-    wrong = client.post(
-        delete_url(crm_a), {"typed_name": "Alpha", "password": DEFAULT_PASSWORD}
-    )
+    wrong = client.post(delete_url(crm_a), {"typed_name": "Alpha"})
     assert wrong.status_code == 400
     assert "Type the CRM" in wrong.content.decode()
-    bad_password = client.post(
-        delete_url(crm_a), {"typed_name": "Alpha Traders", "password": "nope"}
-    )
-    assert "password is not right" in bad_password.content.decode()
     crm_a.refresh_from_db()
     assert crm_a.status == Crm.Status.ACTIVE
 
-    done = client.post(
-        delete_url(crm_a), {"typed_name": "alpha traders", "password": DEFAULT_PASSWORD}
-    )
+    done = client.post(delete_url(crm_a), {"typed_name": "alpha traders"})
     assert done.status_code == 302
     crm_a.refresh_from_db()
     assert crm_a.status == Crm.Status.PENDING_DELETION
@@ -62,9 +59,8 @@ def test_nobody_but_the_owner_can_delete_or_cancel(client, crm_a, who):
     expected = 404 if who == "stranger" else 403
 
     assert client.get(delete_url(crm_a)).status_code == expected
-    response = client.post(
-        delete_url(crm_a), {"typed_name": crm_a.name, "password": DEFAULT_PASSWORD}
-    )
+    sign_in_again(client)
+    response = client.post(delete_url(crm_a), {"typed_name": crm_a.name})
     assert response.status_code == expected
     Crm.objects.filter(pk=crm_a.pk).update(
         status=Crm.Status.PENDING_DELETION, deletion_due_at="2030-01-01T00:00:00Z"
@@ -84,12 +80,14 @@ def test_owner_exports_and_downloads_a_zip(
     export = CrmExport.objects.get(crm=crm_a)
     page = client.get(url).content.decode()
     assert 'data-testid="export-download"' in page
-    download = client.get(
-        reverse(
-            "portal:crm_export_download",
-            kwargs={"crm_id": crm_a.pk, "export_id": export.pk},
-        )
+    download_url = reverse(
+        "portal:crm_export_download",
+        kwargs={"crm_id": crm_a.pk, "export_id": export.pk},
     )
+    asked = client.get(download_url)
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    sign_in_again(client)
+    download = client.get(download_url)
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
     assert b"".join(download.streaming_content)[:2] == b"PK"
@@ -100,6 +98,7 @@ def test_exports_of_another_crm_cannot_be_downloaded(client, crm_a, crm_b):
         crm=crm_b, requested_by_id=crm_b.owner_id, status="done", file_name="x.zip"
     )
     client.force_login(crm_a.owner)
+    sign_in_again(client)
     response = client.get(
         reverse(
             "portal:crm_export_download",
