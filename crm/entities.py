@@ -20,6 +20,8 @@ from crm.models import (
     Deal,
     DealContact,
     Note,
+    RecordChange,
+    Task,
 )
 from crm.rights import Entity
 
@@ -62,15 +64,31 @@ RECORD_KINDS: dict[str, RecordKind] = {
                 (ContactCompany, "contact_id"),
                 (DealContact, "contact_id"),
                 (Note, "contact_id"),
+                (Task, "contact_id"),
+                (RecordChange, "contact_id"),
             ),
         ),
         RecordKind(
             Entity.COMPANY,
             Company,
-            ((ContactCompany, "company_id"), (Note, "company_id")),
+            (
+                (ContactCompany, "company_id"),
+                (Note, "company_id"),
+                (Task, "company_id"),
+                (RecordChange, "company_id"),
+            ),
             unlinked=((Deal, "company_id"),),
         ),
-        RecordKind(Entity.DEAL, Deal, ((DealContact, "deal_id"), (Note, "deal_id"))),
+        RecordKind(
+            Entity.DEAL,
+            Deal,
+            (
+                (DealContact, "deal_id"),
+                (Note, "deal_id"),
+                (Task, "deal_id"),
+                (RecordChange, "deal_id"),
+            ),
+        ),
     )
 }
 

@@ -39,8 +39,10 @@ from crm.models import (
     PasswordResetToken,
     Pipeline,
     PipelineStatus,
+    RecordChange,
     SsoToken,
     Task,
+    TaskType,
 )
 
 PURGE_ORDER: tuple[type[Model], ...] = (
@@ -52,11 +54,13 @@ PURGE_ORDER: tuple[type[Model], ...] = (
     BulkDeleteJob,
     CrmExport,
     AuditEvent,
+    RecordChange,
+    Task,
+    TaskType,
     Note,
     DealContact,
     ContactCompany,
     Deal,
-    Task,
     Contact,
     Company,
     CustomField,

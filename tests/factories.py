@@ -126,6 +126,7 @@ class TaskFactory(_RecordFactory):
         model = Task
 
     text = factory.Sequence(lambda n: f"Call back #{n}")
+    due_at = factory.LazyFunction(timezone.now)
 
 
 class ReferralProgramFactory(factory.django.DjangoModelFactory):

@@ -11,7 +11,6 @@ from crm.models.records import (
     Deal,
     DealContact,
     Note,
-    Task,
 )
 from crm.models.secrets import (
     ConnectionCode,
@@ -19,6 +18,7 @@ from crm.models.secrets import (
     PasswordResetToken,
     SsoToken,
 )
+from crm.models.tasks import RecordChange, Task, TaskType
 from crm.models.tenancy import (
     CRM_NAME_MAX_LENGTH,
     Crm,
@@ -53,6 +53,8 @@ __all__ = [
     "PasswordResetToken",
     "Pipeline",
     "PipelineStatus",
+    "RecordChange",
     "SsoToken",
     "Task",
+    "TaskType",
 ]

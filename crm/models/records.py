@@ -1,4 +1,4 @@
-"""A CRM's working data: companies, contacts, deals, tasks and notes.
+"""A CRM's working data: companies, contacts, deals and notes (tasks: tasks.py).
 
 Each record has a responsible CRM user. Deactivating or deleting a user hands all
 their records to another user first, so ``responsible`` is never left dangling
@@ -141,23 +141,6 @@ class DealContact(CrmScopedModel):
         return f"{self.deal_id} ~ {self.contact_id}"
 
 
-class Task(CrmScopedModel):
-    responsible = models.ForeignKey(CrmUser, on_delete=models.PROTECT, related_name="+")
-    text = models.CharField(_("task"), max_length=500)
-    due_at = models.DateTimeField(_("due"), null=True, blank=True)
-    is_done = models.BooleanField(_("done"), default=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("task")
-        verbose_name_plural = _("tasks")
-        indexes = [models.Index(fields=["crm", "responsible", "is_done"])]
-
-    def __str__(self) -> str:
-        return self.text
-
-
 class Note(CrmScopedModel):
     """A note on exactly one contact, company or deal."""
 
@@ -183,6 +166,8 @@ class Note(CrmScopedModel):
             models.Index(fields=["crm", "contact"], name="note_crm_contact"),
             models.Index(fields=["crm", "company"], name="note_crm_company"),
             models.Index(fields=["crm", "deal"], name="note_crm_deal"),
+            # The home page's recent activity: the latest notes of the CRM.
+            models.Index(fields=["crm", "-created_at"], name="note_crm_time"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -227,7 +227,7 @@ def _handover(
         contacts=move(Contact.objects.for_crm(crm), records_to),
         companies=move(Company.objects.for_crm(crm), records_to),
         deals=move(Deal.objects.for_crm(crm), records_to),
-        tasks=move(tasks if all_tasks else tasks.filter(is_done=False), tasks_to),
+        tasks=move(tasks if all_tasks else tasks.filter(completed_at__isnull=True), tasks_to),
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.http import Http404
+from django.utils import timezone
 
 from crm.models import AuditEvent, Company, Contact, Crm, CrmUser, Deal, Task
 from crm.services.users import (
@@ -40,7 +41,7 @@ def give_work(user, n=3):
     CompanyFactory.create_batch(n, responsible=user)
     DealFactory.create_batch(n, responsible=user)
     TaskFactory.create_batch(n, responsible=user)
-    TaskFactory(responsible=user, is_done=True)
+    TaskFactory(responsible=user, completed_at=timezone.now())
 
 
 def add(crm, email, **kwargs):
@@ -153,7 +154,10 @@ def test_deactivation_moves_open_tasks_with_the_records_but_counts_records(
         crm=crm_a, crm_user_id=staff_a.pk, recipient_id=colleague_a.pk, actor=owner_a
     )
     assert moved.total == 6
-    assert Task.objects.filter(responsible=colleague_a, is_done=False).count() == 2
+    assert (
+        Task.objects.filter(responsible=colleague_a, completed_at__isnull=True).count()
+        == 2
+    )
 
 
 def test_a_user_with_only_tasks_needs_no_recipient_and_the_tasks_go_to_the_actor(
@@ -161,24 +165,28 @@ def test_a_user_with_only_tasks_needs_no_recipient_and_the_tasks_go_to_the_actor
 ):
     admin = CrmUserFactory(crm=crm_a, role="admin")
     TaskFactory.create_batch(2, responsible=staff_a)
-    done = TaskFactory(responsible=staff_a, is_done=True)
+    done = TaskFactory(responsible=staff_a, completed_at=timezone.now())
 
     moved = crm_user_deactivate(
         crm=crm_a, crm_user_id=staff_a.pk, recipient_id=None, actor=admin
     )
 
     assert (moved.total, moved.tasks) == (0, 2)
-    assert Task.objects.filter(responsible=admin, is_done=False).count() == 2
+    assert (
+        Task.objects.filter(responsible=admin, completed_at__isnull=True).count() == 2
+    )
     done.refresh_from_db()
     assert done.responsible == staff_a
-    assert not Task.objects.filter(responsible=staff_a, is_done=False).exists()
+    assert not Task.objects.filter(
+        responsible=staff_a, completed_at__isnull=True
+    ).exists()
 
 
 def test_deleting_a_user_with_only_tasks_gives_every_task_to_the_actor(
     crm_a, owner_a, staff_a
 ):
     TaskFactory.create_batch(2, responsible=staff_a)
-    TaskFactory(responsible=staff_a, is_done=True)
+    TaskFactory(responsible=staff_a, completed_at=timezone.now())
 
     moved = crm_user_delete(
         crm=crm_a, crm_user_id=staff_a.pk, recipient_id=None, actor=owner_a
