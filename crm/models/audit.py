@@ -39,6 +39,15 @@ class AuditEvent(CrmScopedModel):
             "crm_user.password_reset",
             _("Password reset through an emailed link"),
         )
+        CRM_USER_TWO_FACTOR_ON = "crm_user.two_factor_on", _("Two-factor turned on")
+        CRM_USER_TWO_FACTOR_OFF = (
+            "crm_user.two_factor_off",
+            _("Two-factor turned off"),
+        )
+        CRM_TWO_FACTOR_REQUIRED = (
+            "crm.two_factor_required",
+            _("Two-factor authentication required or not"),
+        )
         CRM_USER_PASSWORD_SET = (
             "crm_user.password_set",
             _("Password set by an administrator"),

@@ -52,6 +52,9 @@ class Crm(models.Model):
         blank=True,
         help_text=_("How many active users the CRM may have. Empty: no limit."),
     )
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication"), default=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

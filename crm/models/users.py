@@ -77,6 +77,11 @@ class CrmUser(CrmScopedModel):
         blank=True,
         default="",
     )
+    # An authenticator app's shared secret (base32); empty while the user has no
+    # second factor of their own. A linked user's second factor is their Account's.
+    totp_secret = models.CharField(
+        _("authenticator app secret"), max_length=64, blank=True, default=""
+    )
     last_login = models.DateTimeField(_("last login"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -114,12 +119,15 @@ class CrmUser(CrmScopedModel):
         return check_password(raw_password, self.password, upgrade_hash)
 
     def session_auth_hash(self) -> str:
-        """Changes whenever the password or the active state does, which ends every
-        CRM session of this user that was opened before the change."""
+        """Changes whenever the password, the active state or the second factor
+        does, which ends every CRM session of this user opened before the change.
+        With no second factor the secret is left out of it altogether, so adding
+        the field changed no one's value."""
+        state = f"{self.password}:{self.is_active}"
+        if self.totp_secret:
+            state += f":{self.totp_secret}"
         return salted_hmac(
-            "crm.CrmUser.session_auth_hash",
-            f"{self.password}:{self.is_active}",
-            algorithm="sha256",
+            "crm.CrmUser.session_auth_hash", state, algorithm="sha256"
         ).hexdigest()
 
     @property
