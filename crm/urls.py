@@ -3,7 +3,7 @@ deals serve the three kinds; each route names its kind (crm/entities.py)."""
 
 from django.urls import path
 
-from crm.views import access, apikeys, home, records, settings, users
+from crm.views import access, apikeys, board, home, records, settings, users
 
 app_name = "crm"
 
@@ -80,7 +80,17 @@ urlpatterns = [
         name="company_action",
     ),
     # Deals: the board first, the list beside it
-    path("deals/", records.deals_board, name="deals_board"),
+    path("deals/", board.deals_board, name="deals_board"),
+    path(
+        "deals/board/<int:status_id>/",
+        board.board_column,
+        name="deals_board_column",
+    ),
+    path(
+        "deals/board/<int:status_id>/add/",
+        board.deal_quick_add_view,
+        name="deal_quick_add",
+    ),
     path("deals/list/", records.record_list, DEAL, name="deal_list"),
     path("deals/new/", records.record_form, DEAL, name="deal_new"),
     path(
@@ -91,7 +101,7 @@ urlpatterns = [
     ),
     path("deals/<int:record_id>/", records.record_card, DEAL, name="deal_card"),
     path("deals/<int:record_id>/edit/", records.record_form, DEAL, name="deal_edit"),
-    path("deals/<int:record_id>/move/", records.deal_move_view, name="deal_move"),
+    path("deals/<int:record_id>/move/", board.deal_move_view, name="deal_move"),
     path(
         "deals/<int:record_id>/<slug:action>/",
         records.record_action,
@@ -146,6 +156,11 @@ urlpatterns = [
     # Settings: custom fields, pipelines, the audit log and API keys
     path("settings/fields/", settings.custom_fields, name="custom_fields"),
     path("settings/pipelines/", settings.pipelines_settings, name="pipelines"),
+    path(
+        "settings/pipelines/<int:pipeline_id>/",
+        settings.pipeline_setup,
+        name="pipeline_setup",
+    ),
     path("settings/audit/", settings.audit_log, name="audit"),
     path("settings/api/", apikeys.api_keys, name="api_keys"),
     path(

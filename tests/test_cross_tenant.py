@@ -16,10 +16,20 @@ SAMPLE_KWARGS = {
     "record_id": 1,
     "job_id": 1,
     "api_key_id": 1,
+    "status_id": 1,
+    "pipeline_id": 1,
     "action": "archive",
     "entity": "company",
 }
-ID_PARAMETERS = {"crm_user_id", "group_id", "record_id", "job_id", "api_key_id"}
+ID_PARAMETERS = {
+    "crm_user_id",
+    "group_id",
+    "record_id",
+    "job_id",
+    "api_key_id",
+    "status_id",
+    "pipeline_id",
+}
 # Pages of a CRM open to anyone, signed in there or not: they show no one's data.
 PUBLIC_PAGES = {"login", "password_forgot", "password_forgot_sent"}
 
@@ -89,7 +99,12 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
         {"email": owner_a.email, "password": DEFAULT_PASSWORD},
     )
     from crm.models import ApiKey, BulkDeleteJob
-    from tests.factories import CompanyFactory, ContactFactory, DealFactory
+    from tests.factories import (
+        CompanyFactory,
+        ContactFactory,
+        DealFactory,
+        PipelineStatusFactory,
+    )
 
     record_factory = {"company": CompanyFactory, "deal": DealFactory}.get(
         pattern.name.split("_")[0], ContactFactory
@@ -103,6 +118,9 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
             crm=crm_b, name="B", prefix="crm_b", key_hash="b" * 64
         ).pk,
     }
+    status_b = PipelineStatusFactory(pipeline__crm=crm_b, name="Hijack")
+    foreign_ids["status_id"] = status_b.pk
+    foreign_ids["pipeline_id"] = status_b.pipeline_id
     kwargs = {"slug": crm_a.slug}
     kwargs.update({k: foreign_ids[k] for k in _params(pattern) & ID_PARAMETERS})
     if "action" in _params(pattern):
@@ -117,6 +135,11 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
     staff_b.refresh_from_db()
     assert staff_b.is_active
     assert staff_b.name != "Hijack"
+    # The board's routes (a column, quick-add, the pipeline's set-up) changed
+    # nothing of CRM B's and added nothing there.
+    status_b.refresh_from_db()
+    assert status_b.name == "Hijack"
+    assert not DealFactory._meta.model.objects.filter(name="Hijack").exists()
 
 
 @pytest.mark.parametrize(

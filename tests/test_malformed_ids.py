@@ -89,6 +89,7 @@ def world(client, crm_a, staff_a):
         "contact": ContactFactory(responsible=staff_a),
         "company": CompanyFactory(responsible=staff_a),
         "group": CrmGroupFactory(crm=crm_a),
+        "status": deal.status,
     }
 
 
@@ -129,6 +130,9 @@ PAGE_CASES = [
         for entity in ("contact", "company", "deal")
     ),
     Case("get", "deals_board", "pipeline_id"),
+    Case(
+        "get", "deals_board_column", "after", {"status_id": "status"}, ignored_with=200
+    ),
     *(
         Case("get", "record_picker", name, {"entity": entity}, {"field": name})
         for entity, name in (
@@ -237,6 +241,8 @@ ID_PARAMETERS = {
     "api_key_id",
     "crm_id",
     "export_id",
+    "status_id",
+    "pipeline_id",
 }
 
 

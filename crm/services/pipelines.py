@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -10,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm.models import Crm, Deal, Pipeline, PipelineStatus
+from crm.models.tenancy import id_from
 
 MAX_PIPELINES = 50
 MAX_STATUSES = 100
@@ -81,3 +85,53 @@ def pipeline_status_delete(*, crm: Crm, status_id) -> None:
     if Deal.objects.for_crm(crm).filter(status=status).exists():
         raise ValidationError(_("Move the deals out of this status first."))
     status.delete()
+
+
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def pipeline_statuses_update(
+    *, crm: Crm, pipeline_id: Any, changes: list[dict[str, Any]]
+) -> list[PipelineStatus]:
+    """The board's set-up: each status's name, colour and place. ``changes`` has
+    one ``{"status_id", "name", "color", "order"}`` per status to change; open
+    statuses are placed by ``order`` (ties keep their present order), Won and Lost
+    stay last whatever their order says. A status of another pipeline or CRM is a
+    404."""
+    with transaction.atomic():
+        pipeline = Pipeline.objects.for_crm(crm).select_for_update().by_id(pipeline_id)
+        if pipeline is None:
+            raise Http404
+        statuses = {
+            s.pk: s
+            for s in PipelineStatus.objects.for_crm(crm).filter(pipeline=pipeline)
+        }
+        errors = []
+        order: dict[int, int] = {}
+        for change in changes:
+            status = statuses.get(id_from(change.get("status_id")))
+            if status is None:
+                raise Http404
+            name = " ".join((change.get("name") or "").split())
+            if not name or len(name) > 100:
+                errors.append(_("Give each status a name of at most 100 characters."))
+            color = (change.get("color") or status.color).strip()
+            if not COLOR_PATTERN.match(color):
+                errors.append(
+                    _("%(color)s is not a colour like #1a7f37.") % {"color": color}
+                )
+            status.name, status.color = name, color.lower()
+            if change.get("order") is not None:
+                order[status.pk] = int(change["order"])
+        if errors:
+            raise ValidationError(list(dict.fromkeys(errors)))
+        open_ones = sorted(
+            (s for s in statuses.values() if s.kind == PipelineStatus.Kind.OPEN),
+            key=lambda s: (order.get(s.pk, s.position), s.position, s.pk),
+        )
+        for position, status in enumerate(open_ones):
+            status.position = position
+        PipelineStatus.objects.bulk_update(
+            statuses.values(), ["name", "color", "position"]
+        )
+    return sorted(statuses.values(), key=lambda s: (s.position, s.pk))

@@ -4,6 +4,7 @@ keeps every reference inside the actor's CRM (another CRM's id is a 404)."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -330,10 +331,52 @@ def record_save(
     )
 
 
-def deal_move(*, crm: Crm, actor: CrmUser, deal_id: int, status_id: int) -> Deal:
-    """The board's drag: a deal to another status of its pipeline."""
+@dataclass(frozen=True)
+class DealMove:
+    deal: Deal
+    # The status it left, whose column's count and sum change with the new one's.
+    from_status_id: int
+
+
+@transaction.atomic
+def deal_move(*, crm: Crm, actor: CrmUser, deal_id: Any, status_id: Any) -> DealMove:
+    """The board's drag: a deal to another status of its pipeline. Another CRM's
+    deal or status is a 404; a status of another pipeline is refused."""
+    deal = _record_for_save(crm, actor, "deal", deal_id)
+    from_status_id = deal.status_id
+    if status_id in (None, ""):
+        raise ValidationError({"status_id": _("Choose a status to move the deal to.")})
+    status = _scoped_get(PipelineStatus, crm, status_id)
+    if status.pipeline_id != deal.pipeline_id:
+        raise ValidationError(
+            {
+                "status_id": _(
+                    "%(status)s is a status of another pipeline: a deal moves "
+                    "only within its own pipeline."
+                )
+                % {"status": status.name}
+            }
+        )
+    deal = deal_save(
+        crm=crm, actor=actor, deal_id=deal.pk, data={"status_id": status.pk}
+    )
+    return DealMove(deal=deal, from_status_id=from_status_id)
+
+
+def deal_quick_add(
+    *, crm: Crm, actor: CrmUser, status_id: Any, name: str, amount: Any
+) -> Deal:
+    """The board's quick-add: a deal of the actor's, straight into a column."""
+    status = _scoped_get(PipelineStatus, crm, status_id)
     return deal_save(
-        crm=crm, actor=actor, deal_id=deal_id, data={"status_id": status_id}
+        crm=crm,
+        actor=actor,
+        data={
+            "name": name,
+            "amount": (amount or "").strip() if isinstance(amount, str) else amount,
+            "pipeline_id": status.pipeline_id,
+            "status_id": status.pk,
+        },
     )
 
 

@@ -1,5 +1,6 @@
 """Contacts, companies and deals: lists with filters and bulk deletion, cards with
-edit, archive, notes and delete, the record forms' pickers and the deals board.
+edit, archive, notes and delete, and the record forms' pickers (the deals board is
+views/board.py).
 
 One view serves the three kinds of record: crm/urls.py names the kind of each
 route (``{"entity": "contact"}``) and crm/entities.py says what that kind is."""
@@ -25,14 +26,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.entities import record_kind
 from crm.forms.records import RECORD_FORMS, picker_chosen
-from crm.models import BulkDeleteJob, CrmUser, Pipeline, PipelineStatus
+from crm.models import BulkDeleteJob, CrmUser
 from crm.models.tenancy import id_from
 from crm.rights import can
 from crm.selectors.records import records_filtered
 from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
     custom_fields_for,
-    deal_move,
     note_add,
     record_get,
     record_save,
@@ -352,59 +352,3 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
         raise Http404
     template = "crm/records/_job.html" if request.htmx else "crm/records/job.html"
     return render(request, template, {"job": job})
-
-
-@require_http_methods(["GET"])
-@crm_view
-def deals_board(request: HttpRequest) -> HttpResponse:
-    if not can(request.crm_user, "deal", "view"):
-        return _refuse(request)
-    pipelines = list(Pipeline.objects.for_crm(request.crm).order_by("position", "pk"))
-    if not pipelines:
-        return render(request, "crm/records/board.html", {"pipelines": []})
-    wanted = request.GET.get("pipeline_id")
-    pipeline = next((p for p in pipelines if str(p.pk) == wanted), None)
-    if wanted and pipeline is None:
-        raise Http404
-    pipeline = pipeline or pipelines[0]
-    statuses = list(
-        PipelineStatus.objects.for_crm(request.crm).filter(pipeline=pipeline)
-    )
-    deals = records_filtered(
-        crm=request.crm,
-        actor=request.crm_user,
-        entity="deal",
-        params={"archived": "0"},
-    ).filter(pipeline=pipeline)[:1000]
-    columns = {status.pk: [] for status in statuses}
-    for deal in deals:
-        columns.setdefault(deal.status_id, []).append(deal)
-    return render(
-        request,
-        "crm/records/board.html",
-        {
-            "pipelines": pipelines,
-            "pipeline": pipeline,
-            "can_create": can(request.crm_user, "deal", "create"),
-            "columns": [(status, columns[status.pk]) for status in statuses],
-        },
-    )
-
-
-@require_POST
-@crm_view
-def deal_move_view(request: HttpRequest, record_id: int) -> HttpResponse:
-    try:
-        deal = deal_move(
-            crm=request.crm,
-            actor=request.crm_user,
-            deal_id=record_id,
-            status_id=request.POST.get("status_id"),
-        )
-    except PermissionDenied as error:
-        return _refuse(request, error)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("crm:deals_board", slug=request.crm.slug)
-    board = reverse("crm:deals_board", kwargs={"slug": request.crm.slug})
-    return redirect(f"{board}?{urlencode({'pipeline_id': deal.pipeline_id})}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
 )
@@ -17,6 +18,7 @@ from crm.models import (
     AuditEvent,
     CustomField,
     Pipeline,
+    PipelineStatus,
 )
 from crm.tenancy import crm_admin_required, crm_view
 
@@ -105,5 +107,68 @@ def pipelines_settings(request: HttpRequest) -> HttpResponse:
         request,
         "crm/settings/pipelines.html",
         {"pipelines": pipelines, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view
+@crm_admin_required
+def pipeline_setup(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """The board's set-up for one pipeline: rename, recolour and reorder its
+    statuses, add one, delete an open one."""
+    from crm.forms.pipelines import PipelineSetupForm
+    from crm.services.pipelines import (
+        pipeline_status_create,
+        pipeline_status_delete,
+        pipeline_statuses_update,
+    )
+
+    crm = request.crm
+    pipeline = Pipeline.objects.for_crm(crm).by_id(pipeline_id)
+    if pipeline is None:
+        raise Http404
+    statuses = list(
+        PipelineStatus.objects.for_crm(crm)
+        .filter(pipeline=pipeline)
+        .order_by("position", "pk")
+    )
+    form = PipelineSetupForm(statuses=statuses)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete_status"):
+                status = next(
+                    (s for s in statuses if str(s.pk) == request.POST["delete_status"]),
+                    None,
+                )
+                if status is None:
+                    raise Http404
+                pipeline_status_delete(crm=crm, status_id=status.pk)
+                messages.success(request, _("Status deleted."))
+            elif "new_status" in request.POST:
+                pipeline_status_create(
+                    crm=crm,
+                    pipeline_id=pipeline.pk,
+                    name=request.POST.get("new_status", ""),
+                )
+                messages.success(request, _("Status added."))
+            else:
+                form = PipelineSetupForm(request.POST, statuses=statuses)
+                if not form.is_valid():
+                    raise ValidationError(_("Check the statuses below."))
+                pipeline_statuses_update(
+                    crm=crm, pipeline_id=pipeline.pk, changes=form.changes()
+                )
+                messages.success(request, _("Saved."))
+            return redirect(
+                "crm:pipeline_setup", slug=crm.slug, pipeline_id=pipeline.pk
+            )
+        except ValidationError as error:
+            errors = error.messages
+    return render(
+        request,
+        "crm/settings/pipeline_setup.html",
+        {"pipeline": pipeline, "form": form, "errors": errors},
         status=400 if errors else 200,
     )
