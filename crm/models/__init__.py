@@ -1,6 +1,7 @@
 from crm.models.apikeys import ApiKey
 from crm.models.audit import AuditEvent
 from crm.models.jobs import BulkDeleteJob, CrmExport
+from crm.models.layouts import ListLayout
 from crm.models.pipelines import Pipeline, PipelineStatus
 from crm.models.records import (
     Company,
@@ -49,6 +50,7 @@ __all__ = [
     "CustomField",
     "Deal",
     "DealContact",
+    "ListLayout",
     "Note",
     "PasswordResetToken",
     "Pipeline",
