@@ -15,6 +15,8 @@ TEXT_TYPES = {
     "date",
     "password",
     "url",
+    # A colour picker always sends its colour, as #rrggbb.
+    "color",
 }
 
 
