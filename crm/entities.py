@@ -44,13 +44,13 @@ class RecordKind:
 
     def url_name(self, page: str) -> str:
         """The URL name of one of its pages: list, new, card, edit, action,
-        bulk_delete (``crm:contact_list``)."""
+        bulk_delete, layout (``crm:contact_list``)."""
         return f"crm:{self.key}_{page}"
 
     @property
     def url_names(self) -> dict[str, str]:
         """Its pages' URL names, for ``{% url kind.url_names.card ... %}``."""
-        pages = ("list", "new", "card", "edit", "action", "bulk_delete")
+        pages = ("list", "new", "card", "edit", "action", "bulk_delete", "layout")
         return {page: self.url_name(page) for page in pages}
 
 

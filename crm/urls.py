@@ -4,6 +4,7 @@ deals serve the three kinds; each route names its kind (crm/entities.py)."""
 from django.urls import path
 
 from crm.views import access, apikeys, board, home, records, settings, users
+from crm.views.layouts import list_layout
 
 app_name = "crm"
 
@@ -34,6 +35,7 @@ urlpatterns = [
     # Contacts
     path("contacts/", records.record_list, CONTACT, name="contact_list"),
     path("contacts/new/", records.record_form, CONTACT, name="contact_new"),
+    path("contacts/layout/", list_layout, CONTACT, name="contact_layout"),
     path(
         "contacts/bulk-delete/",
         records.record_bulk_delete,
@@ -58,6 +60,7 @@ urlpatterns = [
     # Companies
     path("companies/", records.record_list, COMPANY, name="company_list"),
     path("companies/new/", records.record_form, COMPANY, name="company_new"),
+    path("companies/layout/", list_layout, COMPANY, name="company_layout"),
     path(
         "companies/bulk-delete/",
         records.record_bulk_delete,
@@ -93,6 +96,7 @@ urlpatterns = [
     ),
     path("deals/list/", records.record_list, DEAL, name="deal_list"),
     path("deals/new/", records.record_form, DEAL, name="deal_new"),
+    path("deals/layout/", list_layout, DEAL, name="deal_layout"),
     path(
         "deals/bulk-delete/",
         records.record_bulk_delete,

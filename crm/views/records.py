@@ -29,6 +29,12 @@ from crm.forms.records import RECORD_FORMS, picker_chosen
 from crm.models import BulkDeleteJob, CrmUser
 from crm.models.tenancy import id_from
 from crm.rights import can
+from crm.selectors.layouts import (
+    cell_value,
+    list_layout_get,
+    parse_sort,
+    records_sorted,
+)
 from crm.selectors.records import records_filtered
 from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
@@ -73,10 +79,28 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     if not can(request.crm_user, entity, "view"):
         return _refuse(request)
     params = _filter_params(request.GET)
-    records = records_filtered(
-        crm=request.crm, actor=request.crm_user, entity=entity, params=params
+    fields = custom_fields_for(crm=request.crm, entity=entity)
+    # The person's columns and sort; a sort in the query string that names no
+    # column of this list is ignored.
+    layout = list_layout_get(
+        crm=request.crm,
+        actor=request.crm_user,
+        entity=entity,
+        custom_fields=fields,
+        sort=request.GET.get("sort"),
     )
+    records = records_sorted(
+        records_filtered(
+            crm=request.crm, actor=request.crm_user, entity=entity, params=params
+        ),
+        layout.sort,
+    )
+    if entity == "deal":
+        records = records.select_related("status", "pipeline")
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_params = dict(params)
+    if parse_sort(request.GET.get("sort"), layout.available):
+        page_params["sort"] = layout.sort.value
     return render(
         request,
         "crm/records/list.html",
@@ -85,12 +109,17 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
             "title": record_kind(entity).label,
             "kind": record_kind(entity),
             "page": page,
+            "columns": layout.columns,
+            "sort": layout.sort,
+            "rows": [
+                (record, [(c, cell_value(record, c)) for c in layout.columns])
+                for record in page
+            ],
             "params": params,
-            "querystring": urlencode(params),
+            "querystring": urlencode(page_params),
             # Each custom field with the value it is filtered by now.
             "field_filters": [
-                (field, params.get(f"cf_{field.pk}", ""))
-                for field in custom_fields_for(crm=request.crm, entity=entity)
+                (field, params.get(f"cf_{field.pk}", "")) for field in fields
             ],
             "users": CrmUser.objects.for_crm(request.crm).order_by("name"),
             "can_create": can(request.crm_user, entity, "create"),
