@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from crm.models import Contact
+from crm.models import Contact, Pipeline
 from crm.services.crms import crm_create
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -126,13 +126,16 @@ def test_crm_pages(tab: Page, crm_with_records):
         "",
         "profile/",
         "contacts/",
+        "contacts/layout/",
         f"contacts/{contact.pk}/",
         "companies/",
         "deals/",
+        "deals/list/",
         "settings/users/",
         "settings/users/new/",
         "settings/fields/",
         "settings/pipelines/",
+        f"settings/pipelines/{Pipeline.objects.filter(crm=crm).first().pk}/",
         "settings/api/",
     ):
         check_page(tab, f"/c/{crm.slug}/{path}", problems)
