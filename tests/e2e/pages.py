@@ -42,6 +42,14 @@ def sign_in(page: Page, email: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/portal/$"))
 
 
+def open_menu(page: Page) -> None:
+    """On a phone the header's links and a CRM's sidebar fold behind the menu
+    button: open it (a no-op on a desktop, where they are always shown)."""
+    button = page.locator(".menu-button")
+    if button.is_visible() and not page.locator("#nav-toggle").is_checked():
+        button.click()
+
+
 def crm_row(within: Page | Locator, name: str) -> Locator:
     """The row of the CRM called ``name`` in My CRMs (or in a part of it)."""
     page = within.page if isinstance(within, Locator) else within

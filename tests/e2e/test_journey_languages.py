@@ -14,7 +14,7 @@ from django.utils.translation import gettext, pgettext
 from playwright.sync_api import Browser, Page, expect
 
 from .conftest import new_context
-from .pages import PASSWORD, crm_row, sign_up, unique_email
+from .pages import PASSWORD, crm_row, open_menu, sign_up, unique_email
 
 pytestmark = pytest.mark.browser
 
@@ -103,6 +103,7 @@ def test_main_journey_in_the_language_of_the_browser(
     row.get_by_role("button", name=t("Enter")).click()
     expect(page).to_have_url(re.compile(r"/c/lviv-branch[\w-]*/$"))
     fits_the_screen(page)
+    open_menu(page)
     page.get_by_role("link", name=t("Settings")).click()
     expect(page.get_by_role("heading", name=t("Users"), exact=True)).to_be_visible()
     page.get_by_role("link", name=t("Add user")).click()
@@ -123,6 +124,7 @@ def test_main_journey_in_the_language_of_the_browser(
     page.screenshot(path=screenshot_dir / f"{language}-crm-users.png", full_page=True)
 
     # Back to the portal: schedule the deletion, see it, cancel it.
+    open_menu(page)
     page.get_by_role("link", name=t("All my CRMs")).click()
     crm_row(page, "Lviv Branch").get_by_role("link", name=t("Delete")).click()
     fits_the_screen(page)

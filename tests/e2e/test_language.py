@@ -13,6 +13,7 @@ from .pages import (
     DEMO_LOGINS,
     PASSWORD,
     crm_row,
+    open_menu,
     sign_in,
     sign_up,
     unique_email,
@@ -25,6 +26,7 @@ CRM_HOME = re.compile(r"/c/[\w-]+/$")
 
 
 def switch_language(page: Page, name: str, button: str) -> None:
+    open_menu(page)
     page.get_by_label(
         {"Change": "Language", "Змінити": "Мова", "Изменить": "Язык"}[button]
     ).select_option(label=name)
