@@ -15,6 +15,9 @@ Nothing here touches Django's own auth keys, so the portal login is unaffected.
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
@@ -152,3 +155,21 @@ def crm_session_refresh(request: HttpRequest, crm_user: CrmUser) -> None:
     if entry:
         sessions[str(crm_user.crm_id)] = _entry(crm_user, entry.get("account_id"))
         request.session[SESSION_KEY] = sessions
+
+
+RECENT_SIGN_IN_KEY = "crm_recent_sign_in"
+
+
+def crm_recent_sign_in_stamp(request: HttpRequest, crm: Crm) -> None:
+    """The CRM user here has just given their password (and code) again."""
+    stamps = dict(request.session.get(RECENT_SIGN_IN_KEY, {}))
+    stamps[str(crm.pk)] = time.time()
+    request.session[RECENT_SIGN_IN_KEY] = stamps
+
+
+def crm_signed_in_recently(request: HttpRequest, crm: Crm) -> bool:
+    """Within allauth's ACCOUNT_REAUTHENTICATION_TIMEOUT, as the portal counts."""
+    stamp = request.session.get(RECENT_SIGN_IN_KEY, {}).get(str(crm.pk))
+    return isinstance(stamp, int | float) and (
+        time.time() - stamp < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+    )

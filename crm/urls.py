@@ -3,8 +3,26 @@ deals serve the three kinds; each route names its kind (crm/entities.py)."""
 
 from django.urls import path
 
-from crm.views import access, apikeys, board, home, records, settings, users
+from crm.views import (
+    access,
+    apikeys,
+    board,
+    home,
+    records,
+    settings,
+    two_factor,
+    users,
+)
 from crm.views.layouts import list_layout
+from crm.views.tasks import (
+    task_complete_view,
+    task_delete_view,
+    task_edit,
+    task_list,
+    task_new,
+    task_type_delete_view,
+    task_types,
+)
 
 app_name = "crm"
 
@@ -30,6 +48,9 @@ urlpatterns = [
     path("language/", access.crm_set_language, name="set_language"),
     path("profile/", access.crm_profile, name="profile"),
     path("profile/password/", access.crm_profile_password, name="profile_password"),
+    path("login/code/", two_factor.crm_login_code, name="login_code"),
+    path("profile/two-factor/", two_factor.crm_two_factor, name="two_factor"),
+    path("sign-in-again/", two_factor.crm_sign_in_again, name="sign_in_again"),
     path("sso/<str:token>/", access.crm_sso_redeem, name="sso_redeem"),
     path("invite/<str:token>/", access.crm_invitation, name="invitation"),
     # Contacts
@@ -115,12 +136,28 @@ urlpatterns = [
     # The record forms' searchable pickers, and bulk deletion jobs
     path("pick/<slug:entity>/", records.record_picker, name="record_picker"),
     path("jobs/<int:job_id>/", records.job_progress, name="job"),
+    # Tasks
+    path("tasks/", task_list, name="task_list"),
+    path("tasks/new/", task_new, name="task_new"),
+    path("tasks/<int:task_id>/edit/", task_edit, name="task_edit"),
+    path(
+        "tasks/<int:task_id>/complete/",
+        task_complete_view,
+        name="task_complete",
+    ),
+    path("tasks/<int:task_id>/delete/", task_delete_view, name="task_delete"),
     # Settings: users, groups and seats
     path("settings/users/", users.users_list, name="users"),
     path("settings/users/new/", users.user_add, name="user_add"),
     path("settings/users/seats/", users.seats_update, name="seats"),
     path("settings/users/lookup/", users.user_lookup, name="user_lookup"),
     path("settings/users/<int:crm_user_id>/", users.user_edit, name="user_edit"),
+    path(
+        "settings/users/<int:crm_user_id>/two-factor/reset/",
+        two_factor.crm_user_two_factor_reset,
+        name="user_two_factor_reset",
+    ),
+    path("settings/security/", two_factor.crm_security, name="security"),
     path(
         "settings/users/<int:crm_user_id>/password/link/",
         users.user_password_link,
@@ -166,6 +203,12 @@ urlpatterns = [
         name="pipeline_setup",
     ),
     path("settings/audit/", settings.audit_log, name="audit"),
+    path("settings/task-types/", task_types, name="task_types"),
+    path(
+        "settings/task-types/<int:task_type_id>/delete/",
+        task_type_delete_view,
+        name="task_type_delete",
+    ),
     path("settings/api/", apikeys.api_keys, name="api_keys"),
     path(
         "settings/api/<int:api_key_id>/revoke/",

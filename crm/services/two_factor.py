@@ -91,7 +91,11 @@ def crm_user_totp_disable(
             crm_user=crm_user, secret=crm_user.totp_secret, code=code
         ):
             raise _wrong_code()
-    elif not actor.is_admin or actor.crm_id != crm_user.crm_id:
+    elif (
+        not actor.is_admin
+        or actor.crm_id != crm_user.crm_id
+        or (crm_user.role == CrmUser.Role.OWNER and actor.role != CrmUser.Role.OWNER)
+    ):
         raise PermissionDenied
     crm_user.totp_secret = ""
     crm_user.save(update_fields=["totp_secret", "updated_at"])

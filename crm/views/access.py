@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
@@ -53,17 +52,9 @@ from crm.tenancy import (
     crm_language_from_view,
     crm_unavailable_response,
     crm_view,
+    safe_next,
 )
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    prefix = reverse("crm:home", kwargs={"slug": request.crm.slug})
-    if candidate.startswith(prefix) and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return fallback
+from crm.views.two_factor import second_factor_pending_start
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -153,7 +144,7 @@ def _authenticate_throttled(
 def crm_login(request: HttpRequest) -> HttpResponse:
     home = reverse("crm:home", kwargs={"slug": request.crm.slug})
     if request.crm_user is not None:
-        return redirect(_safe_next(request, home))
+        return redirect(safe_next(request, home))
     form = CrmLoginForm(request.POST or None)
     status = 200
     refused = False
@@ -165,9 +156,13 @@ def crm_login(request: HttpRequest) -> HttpResponse:
         else:
             crm_user, status = _authenticate_throttled(request, form)
             if crm_user is not None:
+                if crm_user.totp_secret or request.crm.require_two_factor:
+                    return second_factor_pending_start(
+                        request, crm_user, safe_next(request, home)
+                    )
                 crm_session_login(request, crm_user)
                 crm_user_record_login(crm_user=crm_user)
-                return redirect(_safe_next(request, home))
+                return redirect(safe_next(request, home))
             refused = status == 400
     return render(
         request,
@@ -185,7 +180,7 @@ def crm_login(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@crm_view
+@crm_view(allow_without_second_factor=True)
 def crm_logout(request: HttpRequest) -> HttpResponse:
     crm_session_logout(request, request.crm)
     messages.info(
@@ -323,7 +318,7 @@ def crm_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@crm_view(allow_anonymous=True)
+@crm_view(allow_anonymous=True, allow_without_second_factor=True)
 def crm_set_language(request: HttpRequest) -> HttpResponse:
     """The CRM header's language switcher: Django's ``set_language`` (the cookie,
     then back to ``next``), and the choice is remembered for the CRM user signed in
@@ -331,7 +326,7 @@ def crm_set_language(request: HttpRequest) -> HttpResponse:
     response = i18n.set_language(request)
     if response.status_code == 302:
         # Back to the page of this CRM it was sent from, never out of the CRM.
-        response["Location"] = _safe_next(
+        response["Location"] = safe_next(
             request, fallback=reverse("crm:home", kwargs={"slug": request.crm.slug})
         )
     if request.crm_user is not None:

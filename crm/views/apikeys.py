@@ -28,7 +28,7 @@ from crm.forms.apikeys import ApiKeyForm
 from crm.models import ApiKey
 from crm.services.apikeys import api_key_create, api_key_revoke
 from crm.services.secrets import secret_hash
-from crm.tenancy import crm_admin_required, crm_view
+from crm.tenancy import crm_admin_required, crm_recent_sign_in_required, crm_view
 
 NEW_KEY_COOKIE = "crm_new_api_key"
 # Long enough for a slow redirect, short enough that a pad nobody collected is gone.
@@ -104,8 +104,17 @@ def _new_key_take(request: HttpRequest) -> tuple[ApiKey, str] | None:
 @crm_view
 @crm_admin_required
 def api_keys(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        return _api_key_create(request)
+    return _api_keys_page(request, ApiKeyForm())
+
+
+# A key acts with its maker's rights for as long as it lives: making one asks the
+# maker to sign in again first (with their second factor, if they have one).
+@crm_recent_sign_in_required
+def _api_key_create(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
         try:
             created, raw_key = api_key_create(
                 crm=request.crm,
@@ -121,6 +130,10 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             _new_key_keep(request, response, created, raw_key)
             add_never_cache_headers(response)
             return response
+    return _api_keys_page(request, form)
+
+
+def _api_keys_page(request: HttpRequest, form: ApiKeyForm) -> HttpResponse:
     new_key = _new_key_take(request) if request.method == "GET" else None
     keys = (
         ApiKey.objects.for_crm(request.crm)

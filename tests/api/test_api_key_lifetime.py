@@ -23,14 +23,17 @@ from crm.services.users import crm_user_deactivate, crm_user_delete
 from tests.api.helpers import api_client, assert_error
 from tests.browser_forms import form_data
 from tests.factories import DEFAULT_PASSWORD, ContactFactory, CrmUserFactory
+from tests.reauth import sign_in_again_to_crm
 
 
 def sign_in(client, crm_user):
+    """Signed in, and just now again, as making a key asks."""
     response = client.post(
         reverse("crm:login", kwargs={"slug": crm_user.crm.slug}),
         {"email": crm_user.email, "password": DEFAULT_PASSWORD},
     )
     assert response.status_code == 302
+    sign_in_again_to_crm(client, crm_user)
     return client
 
 

@@ -13,14 +13,17 @@ from crm.views.apikeys import NEW_KEY_COOKIE
 from tests.api.helpers import api_client
 from tests.browser_forms import form_data
 from tests.factories import DEFAULT_PASSWORD, CrmUserFactory
+from tests.reauth import sign_in_again_to_crm
 
 
 def sign_in(client, crm_user):
+    """Signed in, and just now again, as making a key asks."""
     response = client.post(
         reverse("crm:login", kwargs={"slug": crm_user.crm.slug}),
         {"email": crm_user.email, "password": DEFAULT_PASSWORD},
     )
     assert response.status_code == 302
+    sign_in_again_to_crm(client, crm_user)
     return client
 
 

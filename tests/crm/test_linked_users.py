@@ -18,6 +18,7 @@ from crm.services.crms import crm_create
 from crm.services.password_reset import crm_password_reset_issue
 from tests.browser_forms import form_data
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, CrmUserFactory
+from tests.reauth import sign_in_again
 
 ATTACKER_PASSWORD = "attackers-own-secret-1"
 VICTIM_PASSWORD = "victims-new-secret-22"
@@ -158,6 +159,7 @@ def test_an_account_password_change_ends_its_crm_sessions_elsewhere(hijacked):
     )
     enter(here, crm)
 
+    sign_in_again(here, ATTACKER_PASSWORD)
     page = here.get(reverse("account_change_password"))
     changed = here.post(
         reverse("account_change_password"),
