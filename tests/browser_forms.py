@@ -13,6 +13,7 @@ TEXT_TYPES = {
     "hidden",
     "number",
     "date",
+    "datetime-local",
     "password",
     "url",
     # A colour picker always sends its colour, as #rrggbb.

@@ -18,6 +18,8 @@ SAMPLE_KWARGS = {
     "api_key_id": 1,
     "status_id": 1,
     "pipeline_id": 1,
+    "task_id": 1,
+    "task_type_id": 1,
     "action": "archive",
     "entity": "company",
 }
@@ -29,6 +31,8 @@ ID_PARAMETERS = {
     "api_key_id",
     "status_id",
     "pipeline_id",
+    "task_id",
+    "task_type_id",
 }
 # Pages of a CRM open to anyone, signed in there or not: they show no one's data.
 PUBLIC_PAGES = {"login", "password_forgot", "password_forgot_sent"}
@@ -121,6 +125,12 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
     status_b = PipelineStatusFactory(pipeline__crm=crm_b, name="Hijack")
     foreign_ids["status_id"] = status_b.pk
     foreign_ids["pipeline_id"] = status_b.pipeline_id
+    from crm.models import Task, TaskType
+    from tests.factories import TaskFactory
+
+    task_b = TaskFactory(responsible=staff_b, text="B's task")
+    foreign_ids["task_id"] = task_b.pk
+    foreign_ids["task_type_id"] = TaskType.objects.create(crm=crm_b, name="B's").pk
     kwargs = {"slug": crm_a.slug}
     kwargs.update({k: foreign_ids[k] for k in _params(pattern) & ID_PARAMETERS})
     if "action" in _params(pattern):
@@ -140,6 +150,68 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
     status_b.refresh_from_db()
     assert status_b.name == "Hijack"
     assert not DealFactory._meta.model.objects.filter(name="Hijack").exists()
+    # The task routes neither completed, changed nor deleted CRM B's task or type.
+    task_b.refresh_from_db()
+    assert (task_b.completed_at, task_b.text) == (None, "B's task")
+    assert TaskType.objects.filter(pk=foreign_ids["task_type_id"]).exists()
+    assert Task.objects.filter(crm=crm_a).count() == 0
+
+
+@pytest.mark.parametrize("entity", ["contact", "company", "deal"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_task_cannot_be_opened_on_another_crms_record(
+    client, crm_a, crm_b, staff_b, entity, method
+):
+    from crm.models import CrmUser, Task
+    from tests.factories import CompanyFactory, ContactFactory, DealFactory
+
+    factory = {"contact": ContactFactory, "company": CompanyFactory}.get(
+        entity, DealFactory
+    )
+    record_b = factory(responsible=staff_b, name="B record")
+    owner_a = CrmUser.objects.get(crm=crm_a, role="owner")
+    client.post(
+        reverse("crm:login", kwargs={"slug": crm_a.slug}),
+        {"email": owner_a.email, "password": DEFAULT_PASSWORD},
+    )
+    url = reverse("crm:task_new", kwargs={"slug": crm_a.slug})
+    data = {
+        "entity": entity,
+        "record_id": record_b.pk,
+        "text": "Hijack",
+        "type": "call",
+        "due_at": "2030-01-01T10:00",
+        "responsible": owner_a.pk,
+    }
+
+    response = getattr(client, method)(url, data)
+
+    assert response.status_code == 404
+    assert "B record" not in response.content.decode()
+    assert not Task.objects.exists()
+
+
+def test_the_tasks_page_filtered_by_another_crms_user_shows_nothing(
+    client, crm_a, staff_b
+):
+    from crm.models import CrmUser
+    from tests.factories import TaskFactory
+
+    TaskFactory(responsible=staff_b, text="B's secret task")
+    owner_a = CrmUser.objects.get(crm=crm_a, role="owner")
+    client.post(
+        reverse("crm:login", kwargs={"slug": crm_a.slug}),
+        {"email": owner_a.email, "password": DEFAULT_PASSWORD},
+    )
+
+    page = client.get(
+        reverse("crm:task_list", kwargs={"slug": crm_a.slug}),
+        {"responsible": staff_b.pk},
+    )
+
+    assert page.status_code == 200
+    assert "B&#x27;s secret task" not in page.content.decode()
+    assert staff_b.name not in page.content.decode()
 
 
 @pytest.mark.parametrize(

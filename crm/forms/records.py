@@ -361,6 +361,36 @@ class DealForm(RecordForm):
         return data
 
 
+class RecordLinkForm(forms.Form):
+    """The card's "Link": contacts to a company, or companies to a contact,
+    chosen with the searchable picker among those the person may see."""
+
+    # The card's kind: the picker's field, and the kind of record it links.
+    LINKS = {
+        "company": ("contacts", Contact, "contact"),
+        "contact": ("companies", Company, "company"),
+    }
+
+    def __init__(self, *args, crm: Crm, actor: CrmUser, entity: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.name, model, other = self.LINKS[entity]
+        widget = RecordPicker(entity=other, multiple=True)
+        field = forms.ModelMultipleChoiceField(
+            queryset=scope_queryset(actor, other, "view", model.objects.for_crm(crm)),
+            widget=widget,
+            label=_("Link contacts") if other == "contact" else _("Link companies"),
+            error_messages={"required": _("Choose at least one to link.")},
+        )
+        widget.choices = field.choices
+        widget.search_url = reverse(
+            "crm:record_picker", kwargs={"slug": crm.slug, "entity": other}
+        )
+        self.fields[self.name] = field
+
+    def linked_ids(self) -> list[int]:
+        return [record.pk for record in self.cleaned_data[self.name]]
+
+
 RECORD_FORMS: dict[str, type[RecordForm]] = {
     "contact": ContactForm,
     "company": CompanyForm,

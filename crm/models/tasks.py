@@ -169,7 +169,16 @@ class RecordChange(CrmScopedModel):
     deal's company is kept by id (``old``/``new``), so the timeline names it only
     to those who may see it."""
 
-    FIELDS = ("name", "responsible", "status", "amount", "company", "phone", "email")
+    FIELDS = (
+        "name",
+        "responsible",
+        "pipeline",
+        "status",
+        "amount",
+        "company",
+        "phone",
+        "email",
+    )
     CUSTOM = "custom"
 
     contact = models.ForeignKey(

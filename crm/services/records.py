@@ -30,6 +30,7 @@ from crm.models import (
 )
 from crm.models.tenancy import id_from
 from crm.rights import can, scope_queryset
+from crm.services.record_changes import record_changes_write, record_snapshot
 
 TEXT_VALUE_MAX_LENGTH = 1000
 
@@ -206,6 +207,7 @@ def contact_save(
     missing keep their value: name, email, phone, responsible_id, company_ids,
     custom."""
     contact = _record_for_save(crm, actor, "contact", contact_id)
+    before = record_snapshot("contact", contact)
     if "name" in data or contact_id is None:
         contact.name = _clean_name(data.get("name"))
     for attr in ("email", "phone"):
@@ -230,6 +232,7 @@ def contact_save(
             "company",
             data["company_ids"],
         )
+    record_changes_write(actor=actor, entity="contact", record=contact, before=before)
     return contact
 
 
@@ -242,6 +245,7 @@ def company_save(
     data: dict[str, Any],
 ) -> Company:
     company = _record_for_save(crm, actor, "company", company_id)
+    before = record_snapshot("company", company)
     if "name" in data or company_id is None:
         company.name = _clean_name(data.get("name"))
     if data.get("responsible_id") is not None:
@@ -252,6 +256,7 @@ def company_save(
         crm=crm, entity="company", values=data.get("custom"), current=company.custom
     )
     company.save()
+    record_changes_write(actor=actor, entity="company", record=company, before=before)
     return company
 
 
@@ -274,6 +279,7 @@ def deal_save(
     data: dict[str, Any],
 ) -> Deal:
     deal = _record_for_save(crm, actor, "deal", deal_id)
+    before = record_snapshot("deal", deal)
     if "name" in data or deal_id is None:
         deal.name = _clean_name(data.get("name"))
     if "amount" in data:
@@ -318,6 +324,7 @@ def deal_save(
         _links_set(
             crm, actor, DealContact, "deal", deal, "contact", data["contact_ids"]
         )
+    record_changes_write(actor=actor, entity="deal", record=deal, before=before)
     return deal
 
 
@@ -405,6 +412,41 @@ def visible_records(*, crm: Crm, actor: CrmUser, entity: str, action: str = "vie
     return scope_queryset(
         actor, entity, action, record_kind(entity).model.objects.all()
     )
+
+
+# The card's links: a contact's companies, a company's contacts.
+LINKS = {"contact": "company", "company": "contact"}
+
+
+@transaction.atomic
+def record_links_add(
+    *, crm: Crm, actor: CrmUser, entity: str, record_id: Any, ids: list[Any]
+) -> int:
+    """Link a contact to companies, or a company to contacts, from the card:
+    allowed to whoever may edit the card's record, with records they may see
+    (any other id is a 404). Links already there stay; returns how many are
+    new."""
+    if entity not in LINKS:
+        raise Http404
+    record = record_get(crm=crm, actor=actor, entity=entity, record_id=record_id)
+    _require(actor, entity, "edit", record)
+    other = LINKS[entity]
+    visible = visible_records(crm=crm, actor=actor, entity=other)
+    wanted = set(_scoped_ids(visible.model, crm, ids))
+    if not wanted or wanted - set(
+        visible.filter(pk__in=wanted).values_list("pk", flat=True)
+    ):
+        raise Http404
+    links = ContactCompany.objects.for_crm(crm).filter(**{entity: record})
+    before = links.count()
+    ContactCompany.objects.bulk_create(
+        [
+            ContactCompany(crm=crm, **{entity: record, f"{other}_id": pk})
+            for pk in sorted(wanted)
+        ],
+        ignore_conflicts=True,
+    )
+    return links.count() - before
 
 
 def note_add(

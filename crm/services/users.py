@@ -181,9 +181,9 @@ def crm_user_update(
 class Handover:
     """Records a user is responsible for, or that moved from one user to another.
 
-    Tasks have no page yet, so no page counts them: ``total`` is the records
-    people can see. They still move in a hand-over, so that none is left with a
-    user who is gone; ``tasks`` says how many moved."""
+    ``total`` is the records, which need a recipient chosen. Open tasks move in
+    the same hand-over (to the recipient, or else to whoever deactivates), so
+    that none is left with a user who is gone; ``tasks`` says how many moved."""
 
     contacts: int
     companies: int
@@ -196,14 +196,17 @@ class Handover:
 
 
 def crm_user_records_count(*, crm: Crm, crm_user: CrmUser) -> Handover:
-    """The records a user is responsible for: what the hand-over page shows and
-    a deactivation needs a recipient for."""
+    """The records a user is responsible for (what a deactivation needs a
+    recipient for) and their open tasks: what the hand-over page shows."""
 
     def owned(model):
-        return model.objects.for_crm(crm).filter(responsible=crm_user).count()
+        return model.objects.for_crm(crm).filter(responsible=crm_user)
 
     return Handover(
-        contacts=owned(Contact), companies=owned(Company), deals=owned(Deal)
+        contacts=owned(Contact).count(),
+        companies=owned(Company).count(),
+        deals=owned(Deal).count(),
+        tasks=owned(Task).filter(completed_at__isnull=True).count(),
     )
 
 
@@ -223,11 +226,13 @@ def _handover(
         return queryset.filter(responsible=from_user).update(responsible=to_user)
 
     tasks = Task.objects.for_crm(crm)
+    if not all_tasks:
+        tasks = tasks.filter(completed_at__isnull=True)
     return Handover(
         contacts=move(Contact.objects.for_crm(crm), records_to),
         companies=move(Company.objects.for_crm(crm), records_to),
         deals=move(Deal.objects.for_crm(crm), records_to),
-        tasks=move(tasks if all_tasks else tasks.filter(completed_at__isnull=True), tasks_to),
+        tasks=move(tasks, tasks_to),
     )
 
 
@@ -296,8 +301,8 @@ def crm_user_deactivate(
     owned = crm_user_records_count(crm=crm, crm_user=target)
     recipient = _recipient_for(crm, target, recipient_id, needed=owned.total > 0)
     # Open tasks go with the records to the recipient. With none chosen (there
-    # were no records) they go to the person deactivating: no page shows tasks,
-    # so nobody else would know to pick them up. Done ones stay.
+    # were no records) they go to the person deactivating, who then sees them on
+    # the Tasks page: someone active must do them. Done ones stay as history.
     moved = _handover(
         crm, target, records_to=recipient, tasks_to=recipient or actor, all_tasks=False
     )

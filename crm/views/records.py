@@ -21,11 +21,13 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.entities import record_kind
-from crm.forms.records import RECORD_FORMS, picker_chosen
+from crm.forms.records import RECORD_FORMS, RecordLinkForm, picker_chosen
+from crm.forms.tasks import TaskForm
 from crm.models import BulkDeleteJob, CrmUser
 from crm.models.tenancy import id_from
 from crm.rights import can
@@ -36,11 +38,14 @@ from crm.selectors.layouts import (
     records_sorted,
 )
 from crm.selectors.records import records_filtered
+from crm.selectors.tasks import record_open_tasks
+from crm.selectors.timeline import TIMELINE_MAX, TIMELINE_PAGE, record_timeline
 from crm.services.record_deletion import record_delete, records_delete
 from crm.services.records import (
     custom_fields_for,
     note_add,
     record_get,
+    record_links_add,
     record_save,
     record_set_archived,
     visible_records,
@@ -187,7 +192,11 @@ def record_form(
 
 PICKER_RESULTS = 20
 # The form fields each picker serves.
-PICKER_FIELDS = {"company": ("company", "companies"), "contact": ("contacts",)}
+PICKER_FIELDS = {
+    "company": ("company", "companies"),
+    "contact": ("contacts", "contact"),
+    "deal": ("deal",),
+}
 
 
 @require_http_methods(["GET"])
@@ -246,6 +255,13 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
         linked["people"] = contacts.filter(deals=record)
         linked["company"] = companies.filter(pk=record.company_id).first()
         linked["company_hidden"] = bool(record.company_id and not linked["company"])
+    can_edit = can(actor, entity, "edit", record)
+    # The timeline shows a page of its newest items; "Show more" asks for more.
+    wanted = id_from(request.GET.get("timeline")) or TIMELINE_PAGE
+    limit = min(wanted, TIMELINE_MAX)
+    timeline, timeline_more = record_timeline(
+        crm=crm, actor=actor, entity=entity, record=record, limit=limit
+    )
     return render(
         request,
         "crm/records/card.html",
@@ -255,14 +271,27 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
             "kind": record_kind(entity),
             "record": record,
             "custom": custom,
-            "notes": record.notes.select_related("author").order_by("-created_at")[
-                :100
-            ],
+            "timeline": timeline,
+            "timeline_more": limit + TIMELINE_PAGE if timeline_more else None,
+            "open_tasks": record_open_tasks(
+                crm=crm, actor=actor, entity=entity, record=record
+            ),
+            "task_form": (
+                TaskForm(crm=crm, actor=actor, entity=entity, record=record)
+                if can_edit
+                else None
+            ),
+            "link_form": (
+                RecordLinkForm(crm=crm, actor=actor, entity=entity)
+                if can_edit and entity in RecordLinkForm.LINKS
+                else None
+            ),
+            "now": timezone.now(),
             "people": linked.get("people", contacts.none()).order_by("name")[:200],
             "companies": linked.get("companies", companies.none()).order_by("name"),
             "company": linked.get("company"),
             "company_hidden": linked.get("company_hidden", False),
-            "can_edit": can(request.crm_user, entity, "edit", record),
+            "can_edit": can_edit,
             "can_delete": can(request.crm_user, entity, "delete", record),
         },
     )
@@ -273,7 +302,7 @@ def record_card(request: HttpRequest, entity: str, record_id: int) -> HttpRespon
 def record_action(
     request: HttpRequest, entity: str, record_id: int, action: str
 ) -> HttpResponse:
-    if action not in ("delete", "archive", "restore", "note"):
+    if action not in ("delete", "archive", "restore", "note", "link"):
         raise Http404
     try:
         if action == "delete":
@@ -296,6 +325,22 @@ def record_action(
             messages.success(
                 request, _("Archived.") if action == "archive" else _("Restored.")
             )
+        elif action == "link":
+            form = RecordLinkForm(
+                request.POST, crm=request.crm, actor=request.crm_user, entity=entity
+            )
+            if not form.is_valid():
+                raise ValidationError(
+                    [error for errors in form.errors.values() for error in errors]
+                )
+            added = record_links_add(
+                crm=request.crm,
+                actor=request.crm_user,
+                entity=entity,
+                record_id=record_id,
+                ids=form.linked_ids(),
+            )
+            messages.success(request, _("%(count)d linked.") % {"count": added})
         elif action == "note":
             note_add(
                 crm=request.crm,

@@ -180,7 +180,7 @@ def test_deactivate_through_the_page_hands_work_over_and_ends_sessions(
     assert "User deactivated" in audit and colleague.name in audit
 
 
-def test_the_hand_over_page_counts_records_and_tasks_go_along_unseen(
+def test_the_hand_over_page_counts_records_and_says_the_open_tasks_go_along(
     admin_client, crm_a, staff_a
 ):
     colleague = CrmUserFactory(crm=crm_a, name="Carl Colleague")
@@ -191,7 +191,7 @@ def test_the_hand_over_page_counts_records_and_tasks_go_along_unseen(
 
     page = admin_client.get(link).content.decode()
     assert "2 contacts, 0 companies and 1 deals" in page
-    assert "task" not in page.lower()
+    assert "Their 4 open tasks go along" in page
 
     done = admin_client.post(
         link, form_data(page, having="recipient", recipient=str(colleague.pk))
@@ -210,7 +210,7 @@ def test_a_user_with_only_tasks_is_deactivated_as_the_page_offers(
 
     page = admin_client.get(link).content.decode()
     assert "They are not responsible for any records." in page
-    assert "task" not in page.lower()
+    assert "Their 2 open tasks go along" in page and "or else to you" in page
 
     done = admin_client.post(link, form_data(page, having="recipient"))
     assert done.status_code == 302
