@@ -103,14 +103,50 @@ def crm_invitation_get(*, crm: Crm, token: str) -> CrmUserInvitation:
     return invitation
 
 
-@transaction.atomic
-def crm_invitation_accept(*, crm: Crm, token: str, password: str) -> CrmUser:
+def _invitation_claim(*, crm: Crm, token: str) -> CrmUserInvitation:
+    """The invitation, used up now: of two acceptances racing, one wins."""
     invitation = crm_invitation_get(crm=crm, token=token)
     claimed = CrmUserInvitation.objects.filter(
         pk=invitation.pk, used_at__isnull=True
     ).update(used_at=timezone.now())
     if not claimed:
         raise ValidationError(_("This invitation link has already been used."))
+    return invitation
+
+
+@transaction.atomic
+def crm_invitation_accept_as_account(*, crm: Crm, token: str, account) -> CrmUser:
+    """A person signed in to their Account accepts: the invited user becomes
+    theirs, with their name, enters through the portal (no password of the CRM)
+    and is in their list of CRMs at once."""
+    if CrmUser.objects.for_crm(crm).filter(account=account).exists():
+        raise ValidationError(
+            _(
+                "Your account already has a user in %(crm)s: enter it from your "
+                "list of CRMs."
+            )
+            % {"crm": crm.name}
+        )
+    invitation = _invitation_claim(crm=crm, token=token)
+    crm_user = invitation.crm_user
+    crm_user.account = account
+    crm_user.set_password(None)
+    if account.name:
+        crm_user.name = account.name
+    crm_user.save(update_fields=["account", "password", "name", "updated_at"])
+    audit_record(
+        crm=crm,
+        action=AuditEvent.Action.CRM_CONNECTED,
+        actor_account=account,
+        actor_crm_user=crm_user,
+        details={"via": "invitation"},
+    )
+    return crm_user
+
+
+@transaction.atomic
+def crm_invitation_accept(*, crm: Crm, token: str, password: str) -> CrmUser:
+    invitation = _invitation_claim(crm=crm, token=token)
     crm_user = invitation.crm_user
     try:
         validate_password(password, user=crm_user)

@@ -31,7 +31,11 @@ from crm.services.access import (
     linked_user_password_refusal,
 )
 from crm.services.connection import connection_code_issue, connection_code_ttl
-from crm.services.invitations import crm_invitation_accept, crm_invitation_get
+from crm.services.invitations import (
+    crm_invitation_accept,
+    crm_invitation_accept_as_account,
+    crm_invitation_get,
+)
 from crm.services.password_reset import (
     PasswordResetLinkInvalid,
     crm_password_reset_get,
@@ -296,6 +300,9 @@ def crm_invitation(request: HttpRequest, token: str) -> HttpResponse:
             {"crm": request.crm, "reason": " ".join(error.messages)},
             status=403,
         )
+    account = request.user if request.user.is_authenticated else None
+    if request.method == "POST" and request.POST.get("join") and account:
+        return _invitation_join(request, token, account)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -312,9 +319,32 @@ def crm_invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "crm/invitation.html",
-        {"crm": request.crm, "form": form, "invited": invitation.crm_user},
+        {
+            "crm": request.crm,
+            "form": form,
+            "invited": invitation.crm_user,
+            "account": account,
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _invitation_join(request: HttpRequest, token: str, account) -> HttpResponse:
+    """Accept as the Account signed in here: in, and in its list of CRMs."""
+    try:
+        crm_user = crm_invitation_accept_as_account(
+            crm=request.crm, token=token, account=account
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("portal:crm_list")
+    crm_session_login(request, crm_user, account_id=account.pk)
+    crm_user_record_login(crm_user=crm_user)
+    messages.success(
+        request,
+        _("Welcome! %(crm)s is in your list of CRMs now.") % {"crm": request.crm.name},
+    )
+    return redirect("crm:home", slug=request.crm.slug)
 
 
 @require_POST
