@@ -127,9 +127,11 @@ def test_main_journey_in_the_language_of_the_browser(
     open_menu(page)
     page.get_by_role("link", name=t("All my CRMs")).click()
     crm_row(page, "Lviv Branch").get_by_role("link", name=t("Delete")).click()
+    # The portal asks for the password again before a risky step.
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name=t("Confirm")).click()
     fits_the_screen(page)
     page.get_by_label(t("CRM name")).fill("Lviv Branch")
-    page.get_by_label(t("Your password")).fill(PASSWORD)
     page.get_by_role("button", name=t("Schedule deletion")).click()
     scheduled = page.locator("#scheduled-for-deletion")
     expect(scheduled).to_contain_text(t("CRMs scheduled for deletion"))
