@@ -659,3 +659,37 @@ def test_a_deactivated_users_tasks_do_not_show_on_their_colleagues_home(
     sign_in(client, other)
     page = client.get(reverse("crm:home", kwargs={"slug": crm_a.slug})).content.decode()
     assert "Owner only" not in page
+
+
+def test_the_tasks_page_reads_many_tasks_in_a_few_queries(
+    admin, crm_a, owner_a, django_assert_max_num_queries
+):
+    visit = TaskType.objects.create(crm=crm_a, name="Visit")
+    for n in range(10):
+        deal = DealFactory(responsible=owner_a)
+        contact = ContactFactory(responsible=owner_a)
+        new_task(owner_a, entity="deal", record_id=deal.pk, text=f"Deal task {n}")
+        new_task(
+            owner_a,
+            entity="contact",
+            record_id=contact.pk,
+            type=str(visit.pk),
+            text=f"Contact task {n}",
+        )
+    url = reverse("crm:task_list", kwargs={"slug": crm_a.slug})
+
+    with django_assert_max_num_queries(25):
+        page = admin.get(url).content.decode()
+
+    assert page.count('class="task') >= 20 and "Visit" in page
+
+
+def test_the_picker_searches_deals_for_the_task_form(admin, crm_a, owner_a):
+    DealFactory(responsible=owner_a, name="Annual supply")
+    url = reverse("crm:record_picker", kwargs={"slug": crm_a.slug, "entity": "deal"})
+
+    found = admin.get(url, {"field": "deal", "multiple": "0", "picker_q": "annual"})
+
+    assert found.status_code == 200
+    assert "Annual supply" in found.content.decode()
+    assert "Search deals" in found.content.decode()
