@@ -32,8 +32,10 @@ def signed_in(client, crm_user, language):
 
 def name_column(html: str) -> tuple[str, list[str]]:
     """The list's name column: its header and the label each row gives it."""
-    header = re.findall(r'<th scope="col">([^<]*)</th>', html)[1]
-    cells = re.findall(r'<td data-label="([^"]*)"><a href=', html)
+    header = re.findall(
+        r'<button [^>]*value="-?name" class="th-sort[^"]*">([^<]*)<', html
+    )[0]
+    cells = re.findall(r'<td data-label="([^"]*)" data-column="name"', html)
     return header, cells
 
 
