@@ -235,7 +235,18 @@ def test_crm_home_finds_crm_and_user_in_one_query_without_the_account(
     assert "All my CRMs" in page.content.decode()
     sql = [q["sql"] for q in queries.captured_queries]
     app_queries = [s for s in sql if "django_session" not in s]
-    assert len(app_queries) == 1, sql  # the CRM and its signed-in user, joined
+    # The dashboard reads tasks, deals by status, notes and changes, a few
+    # queries whatever their number; the door itself, one.
+    dashboard = (
+        "crm_task",
+        "crm_pipelinestatus",
+        "crm_deal",
+        "crm_note",
+        "crm_recordchange",
+    )
+    door = [s for s in app_queries if not any(table in s for table in dashboard)]
+    assert len(door) == 1, sql  # the CRM and its signed-in user, joined
+    assert len(app_queries) <= 6, sql
     assert not any("accounts_account" in s for s in sql)
 
 
