@@ -259,6 +259,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # second factors themselves) ask again for what signs the Account in, if it was not
 # given in the last five minutes: with a second factor on, for that factor.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# An e-mail to the Account's address when its password, e-mail or second factors
+# change: the owner hears of a change they did not make.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 
 # A second factor for Accounts (allauth.mfa): an authenticator app with recovery
 # codes, and security keys or passkeys (WebAuthn). Browsers allow WebAuthn on https

@@ -2,13 +2,18 @@
 sign-in asks for the code, deleting a CRM asks for it again (not the password),
 and the admin opens only to staff who have one."""
 
+import re
+
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal import auth as totp
 from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
 from django.urls import reverse
 
+from tests.browser_forms import form_data
 from tests.factories import DEFAULT_PASSWORD, AccountFactory
+from tests.reauth import sign_in_again
 
 
 @pytest.fixture
@@ -89,3 +94,28 @@ def test_the_admin_login_form_is_allauths(db):
     response = Client().get(reverse("admin:login"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+# A transaction of its own: allauth sends the notice when its transaction
+# commits, inside the request, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_turning_on_the_app_emails_the_owner(crm_a, step, mailoutbox):
+    account = crm_a.owner
+    EmailAddress.objects.create(
+        user=account, email=account.email, primary=True, verified=True
+    )
+    client = Client()
+    client.force_login(account)
+    sign_in_again(client)
+    page = client.get(reverse("mfa_activate_totp")).content.decode()
+    secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', page)
+    if secret is None:
+        secret = re.search(r'value="([A-Z2-7]{32})"', page)
+    done = client.post(
+        reverse("mfa_activate_totp"),
+        form_data(page, having="code", code=code(secret.group(1), step)),
+    )
+    assert done.status_code == 302, done.content.decode()[:300]
+    assert done["Location"] == reverse("mfa_view_recovery_codes"), done["Location"]
+    assert [message.to for message in mailoutbox] == [[account.email]]
+    assert "authenticator" in mailoutbox[0].body.lower()
