@@ -68,9 +68,10 @@ def test_the_main_pages_run_under_the_policy(project_tab: Page):
     red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     expect(swatch).to_have_css("background-color", f"rgb({red}, {green}, {blue})")
     tab.goto(crm_url + "deals/")
-    expect(tab.locator(".column h2[data-color]").first).not_to_have_css(
-        "border-top-color", "rgba(0, 0, 0, 0)"
-    )
+    head = tab.locator(".board-column-head[data-color]").first
+    colour = head.get_attribute("data-color")
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    expect(head).to_have_css("border-top-color", f"rgb({red}, {green}, {blue})")
 
     # A confirmation comes from static/js/confirm.js: Cancel keeps the group, OK
     # deletes it.
