@@ -21,6 +21,8 @@ from crm.models import (
     DealContact,
     Note,
     RecordChange,
+    RecordEmail,
+    RecordPhone,
     Task,
 )
 from crm.rights import Entity
@@ -66,6 +68,8 @@ RECORD_KINDS: dict[str, RecordKind] = {
                 (Note, "contact_id"),
                 (Task, "contact_id"),
                 (RecordChange, "contact_id"),
+                (RecordPhone, "contact_id"),
+                (RecordEmail, "contact_id"),
             ),
         ),
         RecordKind(
@@ -76,6 +80,8 @@ RECORD_KINDS: dict[str, RecordKind] = {
                 (Note, "company_id"),
                 (Task, "company_id"),
                 (RecordChange, "company_id"),
+                (RecordPhone, "company_id"),
+                (RecordEmail, "company_id"),
             ),
             unlinked=((Deal, "company_id"),),
         ),

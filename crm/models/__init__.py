@@ -12,6 +12,8 @@ from crm.models.records import (
     Deal,
     DealContact,
     Note,
+    RecordEmail,
+    RecordPhone,
 )
 from crm.models.secrets import (
     ConnectionCode,
@@ -56,6 +58,8 @@ __all__ = [
     "Pipeline",
     "PipelineStatus",
     "RecordChange",
+    "RecordEmail",
+    "RecordPhone",
     "SsoToken",
     "Task",
     "TaskType",

@@ -48,6 +48,8 @@ def _record_indexes(prefix: str) -> list[models.Index]:
 
 class Company(CrmRecord):
     name = models.CharField(_("name"), max_length=200)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("company")
@@ -60,6 +62,8 @@ class Company(CrmRecord):
 
 class Contact(CrmRecord):
     name = models.CharField(_("name"), max_length=200)
+    # The first of its e-mails and phones (RecordEmail, RecordPhone), kept by the
+    # record services: list columns, sorting and the API's single fields read them.
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     companies = models.ManyToManyField(
@@ -95,6 +99,101 @@ class ContactCompany(CrmScopedModel):
 
     def __str__(self) -> str:
         return f"{self.contact_id} @ {self.company_id}"
+
+
+class ContactPoint(CrmScopedModel):
+    """A phone or an e-mail of exactly one contact or company (the subclasses'
+    ``contact`` and ``company``), in the order its record shows them."""
+
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "pk"]
+
+
+def _on_exactly_one_record(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(
+            Q(contact__isnull=False, company__isnull=True)
+            | Q(contact__isnull=True, company__isnull=False)
+        ),
+        name=f"{prefix}_on_exactly_one_record",
+    )
+
+
+class RecordPhone(ContactPoint):
+    """A phone number as typed, with its digits for search and duplicates
+    (``crm.services.contact_points``). Kinds are amoCRM's PHONE enum codes."""
+
+    class Kind(models.TextChoices):
+        WORK = "WORK", _("Work")
+        WORKDD = "WORKDD", _("Work direct")
+        MOB = "MOB", _("Mobile")
+        FAX = "FAX", _("Fax")
+        HOME = "HOME", _("Home")
+        OTHER = "OTHER", _("Other")
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="phones"
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="phones"
+    )
+    kind = models.CharField(
+        _("type"), max_length=6, choices=Kind.choices, default=Kind.WORK
+    )
+    value = models.CharField(_("phone"), max_length=40)
+    # Only the digits of ``value``; ``match_key`` is its last digits, the same
+    # however the number was typed (``contact_points.phone_match_key``).
+    digits = models.CharField(max_length=40, blank=True)
+    match_key = models.CharField(max_length=9, blank=True)
+
+    class Meta(ContactPoint.Meta):
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+        indexes = [
+            models.Index(fields=["crm", "contact"], name="phone_crm_contact"),
+            models.Index(fields=["crm", "company"], name="phone_crm_company"),
+            models.Index(fields=["crm", "match_key"], name="phone_crm_key"),
+        ]
+        constraints = [_on_exactly_one_record("phone")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RecordEmail(ContactPoint):
+    """An e-mail address, lower-cased. Kinds are amoCRM's EMAIL enum codes."""
+
+    class Kind(models.TextChoices):
+        WORK = "WORK", _("Work")
+        PRIV = "PRIV", _("Private")
+        OTHER = "OTHER", _("Other")
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    kind = models.CharField(
+        _("type"), max_length=6, choices=Kind.choices, default=Kind.WORK
+    )
+    value = models.EmailField(_("email"))
+
+    class Meta(ContactPoint.Meta):
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+        indexes = [
+            models.Index(fields=["crm", "contact"], name="email_crm_contact"),
+            models.Index(fields=["crm", "company"], name="email_crm_company"),
+            models.Index(fields=["crm", "value"], name="email_crm_value"),
+        ]
+        constraints = [_on_exactly_one_record("email")]
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class Deal(CrmRecord):

@@ -178,6 +178,10 @@ class RecordChange(CrmScopedModel):
         "company",
         "phone",
         "email",
+        "phones",
+        "emails",
+        "website",
+        "address",
     )
     CUSTOM = "custom"
 

@@ -31,6 +31,10 @@ FIELD_LABELS = {
     "company": _("Company"),
     "phone": _("Phone"),
     "email": _("Email"),
+    "phones": _("Phones"),
+    "emails": _("Emails"),
+    "website": _("Website"),
+    "address": _("Address"),
 }
 
 

@@ -20,6 +20,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _contact_points_text(points) -> str:
+    """Phones or e-mails as people read them: "+380 67 123 45 67 (Mobile), …"."""
+    return ", ".join(f"{point.value} ({point.get_kind_display()})" for point in points)
+
+
 def record_snapshot(entity: str, record) -> dict[str, str] | None:
     """What the record's form shows, as text, keyed by ``RecordChange.field``
     (custom values by ``custom:<field id>``); None for a record not yet saved."""
@@ -29,8 +34,13 @@ def record_snapshot(entity: str, record) -> dict[str, str] | None:
         "name": record.name,
         "responsible": record.responsible.name,
     }
-    if entity == "contact":
-        snapshot.update(phone=record.phone, email=record.email)
+    if entity in ("contact", "company"):
+        snapshot.update(
+            phones=_contact_points_text(record.phones.all()),
+            emails=_contact_points_text(record.emails.all()),
+        )
+    if entity == "company":
+        snapshot.update(website=record.website, address=record.address)
     if entity == "deal":
         snapshot.update(
             pipeline=record.pipeline.name,

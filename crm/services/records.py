@@ -30,6 +30,12 @@ from crm.models import (
 )
 from crm.models.tenancy import id_from
 from crm.rights import can, scope_queryset
+from crm.services.contact_points import (
+    contact_points_of,
+    contact_points_set,
+    emails_clean,
+    phones_clean,
+)
 from crm.services.record_changes import record_changes_write, record_snapshot
 
 TEXT_VALUE_MAX_LENGTH = 1000
@@ -195,6 +201,58 @@ def _clean_name(value: str | None) -> str:
     return name
 
 
+def _points_with_single(
+    points: list[tuple[str, str]], single: str | None
+) -> list[tuple[str, str]]:
+    """The old single ``phone``/``email`` field on its own (forms and API clients
+    that know one of each): it stands for the first of the list, keeping its
+    type; empty removes it, and the others stay."""
+    rest = points[1:]
+    value = (single or "").strip()
+    if not value:
+        return rest
+    kind = points[0][0] if points else None
+    return [(kind, value), *rest]
+
+
+def _contact_points_save(
+    record: Contact | Company,
+    data: dict[str, Any],
+    phones: list | None,
+    emails: list | None,
+) -> tuple[list, list]:
+    """Clean and store the record's phones and e-mails; returns the lists now
+    kept. ``phones``/``emails`` None keep them, unless ``data`` has the single
+    ``phone``/``email`` of a contact (see ``_points_with_single``)."""
+    current_phones, current_emails = contact_points_of(record)
+    errors: dict[str, list] = {}
+    if phones is None and "phone" in data:
+        phones = _points_with_single(current_phones, data["phone"])
+    if emails is None and "email" in data:
+        emails = _points_with_single(current_emails, data["email"])
+    cleaned_phones = cleaned_emails = None
+    for name, given, clean in (
+        ("phones", phones, phones_clean),
+        ("emails", emails, emails_clean),
+    ):
+        if given is None:
+            continue
+        try:
+            if name == "phones":
+                cleaned_phones = clean(given)
+            else:
+                cleaned_emails = clean(given)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    contact_points_set(record=record, phones=cleaned_phones, emails=cleaned_emails)
+    return (
+        current_phones if cleaned_phones is None else cleaned_phones,
+        current_emails if cleaned_emails is None else cleaned_emails,
+    )
+
+
 @transaction.atomic
 def contact_save(
     *,
@@ -202,17 +260,21 @@ def contact_save(
     actor: CrmUser,
     contact_id: int | None = None,
     data: dict[str, Any],
+    phones: list[tuple[str, str]] | None = None,
+    emails: list[tuple[str, str]] | None = None,
 ) -> Contact:
     """Create (``contact_id`` None) or update a contact. ``data`` keys that are
-    missing keep their value: name, email, phone, responsible_id, company_ids,
-    custom."""
+    missing keep their value: name, responsible_id, company_ids, custom, and
+    email/phone (the first e-mail and phone, for callers that know only one).
+
+    ``phones``/``emails``: ``[(kind, text), ...]`` replace the contact's list
+    (kinds ``RecordPhone.Kind``/``RecordEmail.Kind``, empty means WORK; blank
+    texts are skipped, repeats kept once); None leaves them as they are.
+    ``Contact.phone``/``email`` are kept as the first of each."""
     contact = _record_for_save(crm, actor, "contact", contact_id)
     before = record_snapshot("contact", contact)
     if "name" in data or contact_id is None:
         contact.name = _clean_name(data.get("name"))
-    for attr in ("email", "phone"):
-        if attr in data:
-            setattr(contact, attr, (data[attr] or "").strip())
     if data.get("responsible_id") is not None:
         contact.responsible = responsible_get(
             crm=crm, crm_user_id=data["responsible_id"]
@@ -220,8 +282,12 @@ def contact_save(
     contact.custom = custom_values_clean(
         crm=crm, entity="contact", values=data.get("custom"), current=contact.custom
     )
-    contact.full_clean(exclude=["crm", "responsible", "custom"])
+    contact.full_clean(exclude=["crm", "responsible", "custom", "email", "phone"])
     contact.save()
+    kept_phones, kept_emails = _contact_points_save(contact, data, phones, emails)
+    contact.phone = kept_phones[0][1] if kept_phones else ""
+    contact.email = kept_emails[0][1] if kept_emails else ""
+    contact.save(update_fields=["phone", "email"])
     if "company_ids" in data:
         _links_set(
             crm,
@@ -236,6 +302,15 @@ def contact_save(
     return contact
 
 
+def _clean_text(data: dict[str, Any], key: str, max_length: int) -> str:
+    value = " ".join(str(data.get(key) or "").split())
+    if len(value) > max_length:
+        raise ValidationError(
+            {key: _("At most %(n)d characters.") % {"n": max_length}}
+        )
+    return value
+
+
 @transaction.atomic
 def company_save(
     *,
@@ -243,11 +318,20 @@ def company_save(
     actor: CrmUser,
     company_id: int | None = None,
     data: dict[str, Any],
+    phones: list[tuple[str, str]] | None = None,
+    emails: list[tuple[str, str]] | None = None,
 ) -> Company:
+    """Create (``company_id`` None) or update a company. ``data`` keys that are
+    missing keep their value: name, website, address, responsible_id, custom.
+    ``phones``/``emails`` as for ``contact_save``."""
     company = _record_for_save(crm, actor, "company", company_id)
     before = record_snapshot("company", company)
     if "name" in data or company_id is None:
         company.name = _clean_name(data.get("name"))
+    if "website" in data:
+        company.website = _clean_text(data, "website", 200)
+    if "address" in data:
+        company.address = _clean_text(data, "address", 500)
     if data.get("responsible_id") is not None:
         company.responsible = responsible_get(
             crm=crm, crm_user_id=data["responsible_id"]
@@ -256,6 +340,9 @@ def company_save(
         crm=crm, entity="company", values=data.get("custom"), current=company.custom
     )
     company.save()
+    _contact_points_save(
+        company, {}, phones, emails
+    )
     record_changes_write(actor=actor, entity="company", record=company, before=before)
     return company
 
@@ -329,12 +416,27 @@ def deal_save(
 
 
 def record_save(
-    *, crm: Crm, actor: CrmUser, entity: str, record_id: int | None, data: dict
+    *,
+    crm: Crm,
+    actor: CrmUser,
+    entity: str,
+    record_id: int | None,
+    data: dict,
+    phones: list[tuple[str, str]] | None = None,
+    emails: list[tuple[str, str]] | None = None,
 ):
-    """Create (``record_id`` None) or update a record of any kind."""
-    savers = {"contact": contact_save, "company": company_save, "deal": deal_save}
+    """Create (``record_id`` None) or update a record of any kind; ``phones`` and
+    ``emails`` are a contact's or a company's (see ``contact_save``)."""
+    if entity == "deal":
+        return deal_save(crm=crm, actor=actor, data=data, deal_id=record_id)
+    savers = {"contact": contact_save, "company": company_save}
     return savers[entity](
-        crm=crm, actor=actor, data=data, **{f"{entity}_id": record_id}
+        crm=crm,
+        actor=actor,
+        data=data,
+        phones=phones,
+        emails=emails,
+        **{f"{entity}_id": record_id},
     )
 
 
