@@ -299,6 +299,9 @@ class CustomField(CrmScopedModel):
     type = models.CharField(_("type"), max_length=12, choices=Type.choices)
     options = models.JSONField(_("options"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # The record forms refuse to save without a value; the API and imports,
+    # which may fill a record in several steps, do not.
+    is_required = models.BooleanField(_("required"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
