@@ -4,12 +4,18 @@ import logging
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+
+from config.observability import celery_task_context, celery_task_context_clear
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A task's log lines carry its name and id (structlog's context, as for requests).
+task_prerun.connect(celery_task_context, weak=False)
+task_postrun.connect(celery_task_context_clear, weak=False)
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,15 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from accounts.admin_access import admin_site_secure
+from config.health import healthz, readyz
 from portal.views import crms, find
 
 admin_site_secure(admin.site)
 
 urlpatterns = [
+    # Probes: answered by config.health.HealthProbeMiddleware before any host check.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     # The CRMs' pages, their API and the portal first: they carry most requests,
     # and Django tries these patterns in order (an include with an empty prefix is
     # searched through for every address that gets to it).

@@ -14,6 +14,8 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.observability import logging_config, sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "health_check",
     "accounts",
     "crm",
     "portal",
@@ -60,11 +63,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before the host check and the HTTPS redirect.
+    "config.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Static files in every mode: runserver's own serving is switched off
     # (whitenoise.runserver_nostatic), so `make run` is served the way production is.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A request id, the CRM and the user on every log line; one line per request.
+    "config.observability.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -337,10 +344,41 @@ USE_TZ = True
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: exports go through an owner-only view
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# --- Files: object storage (prodshape) ----------------------------------------------
+# Exports and imports are written by one process (a worker) and read by another (a
+# web process), maybe on another machine: with a bucket set they live in S3 or any
+# S3-compatible store (MinIO, ...); without one, under MEDIA_ROOT, which only works
+# while every process shares that disk (`make run`, one machine).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _FILE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty: AWS itself. MinIO and others: their address.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Empty: boto3's own chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in
+            # the environment, an instance role, ...).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            # A folder inside the bucket, to share one bucket between deployments.
+            "location": env.str("AWS_LOCATION", default=""),
+            # MinIO and moto want path-style addresses (http://host/bucket/key).
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            # Private objects; a name taken gets a suffix instead of replacing it.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _FILE_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# --- end of object storage -------------------------------------------------------
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _FILE_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -446,13 +484,23 @@ if not DEBUG:
         # Joining the browsers' preload list is the operator's decision, not a default.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Request bodies may carry passwords; Django only logs paths, keep it so.
-        "django.request": {"level": "WARNING"},
-    },
-}
+# --- Logs and error reports (prodshape) ---------------------------------------------
+# structlog renders every log line: JSON, one object per line, for a log collector
+# (default with DEBUG off), or aligned text for a person (LOG_FORMAT=console). Lines
+# carry the request id, the CRM and the user (config.observability).
+LOGGING = logging_config(
+    log_format=env.str("LOG_FORMAT", default="console" if DEBUG else "json"),
+    level=env.str("LOG_LEVEL", default="INFO"),
+)
+# Celery's worker keeps the handlers above instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Errors go to Sentry only when a DSN is given; nothing is sent otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+# --- end of logs and error reports ------------------------------------------------
