@@ -42,6 +42,8 @@ from crm.models import (
     PipelineStatus,
     RecordChange,
     RecordEmail,
+    RecordImport,
+    RecordImportRow,
     RecordPhone,
     SsoToken,
     Task,
@@ -56,6 +58,8 @@ PURGE_ORDER: tuple[type[Model], ...] = (
     ApiKey,
     BulkDeleteJob,
     CrmExport,
+    RecordImportRow,
+    RecordImport,
     ListLayout,
     AuditEvent,
     RecordChange,
@@ -255,6 +259,7 @@ def crm_purge(
     ``on_chunk(model, rows, seconds)`` is told about every chunk (benchmarks)."""
     policy = policy or ChunkPolicy()
     _export_files_delete(crm_id)
+    _import_files_delete(crm_id)
     with _purge_session():
         try:
             for model in PURGE_ORDER:
@@ -291,6 +296,18 @@ def _export_files_delete(crm_id: int) -> None:
 
     for name in (
         CrmExport.objects.filter(crm_id=crm_id)
+        .exclude(file_name="")
+        .values_list("file_name", flat=True)
+    ):
+        default_storage.delete(name)
+
+
+def _import_files_delete(crm_id: int) -> None:
+    """So are the files uploaded for imports that have not run (yet)."""
+    from django.core.files.storage import default_storage
+
+    for name in (
+        RecordImport.objects.filter(crm_id=crm_id)
         .exclude(file_name="")
         .values_list("file_name", flat=True)
     ):

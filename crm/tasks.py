@@ -19,6 +19,7 @@ from crm.services.crms import (
     crm_send_ready_email,
 )
 from crm.services.export import crm_export_build
+from crm.services.imports import record_import_run, record_import_undo_run
 from crm.services.invitations import crm_send_invitation_email
 from crm.services.password_reset import crm_send_password_reset_email
 from crm.services.record_deletion import bulk_delete_job_run
@@ -123,3 +124,13 @@ def send_deletion_reminders() -> int:
 @shared_task(acks_late=True)
 def build_export(export_id: int) -> None:
     crm_export_build(export_id=export_id)
+
+
+@shared_task(acks_late=True)
+def run_import(import_id: int) -> None:
+    record_import_run(import_id=import_id)
+
+
+@shared_task(acks_late=True)
+def undo_import(import_id: int) -> None:
+    record_import_undo_run(import_id=import_id)

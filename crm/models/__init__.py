@@ -1,5 +1,6 @@
 from crm.models.apikeys import ApiKey
 from crm.models.audit import AuditEvent
+from crm.models.imports import RecordImport, RecordImportRow
 from crm.models.jobs import BulkDeleteJob, CrmExport
 from crm.models.layouts import ListLayout
 from crm.models.pipelines import Pipeline, PipelineStatus
@@ -59,6 +60,8 @@ __all__ = [
     "PipelineStatus",
     "RecordChange",
     "RecordEmail",
+    "RecordImport",
+    "RecordImportRow",
     "RecordPhone",
     "SsoToken",
     "Task",
