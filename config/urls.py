@@ -19,6 +19,8 @@ urlpatterns = [
     # searched through for every address that gets to it).
     path("c/<slug:slug>/", include("crm.urls")),
     path("api/v1/", include("crm.api.urls")),
+    # amoCRM's API v4, so that integrations written for it work here unchanged.
+    path("api/v4/", include("crm.amo.urls")),
     path("portal/", include("portal.urls")),
     path("", crms.landing, name="landing"),
     # Changing the password asks first for what signs the Account in (the second

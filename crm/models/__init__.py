@@ -1,5 +1,6 @@
 from crm.models.apikeys import ApiKey
 from crm.models.audit import AuditEvent
+from crm.models.idempotency import IdempotencyKey
 from crm.models.imports import RecordImport, RecordImportRow
 from crm.models.jobs import BulkDeleteJob, CrmExport
 from crm.models.layouts import ListLayout
@@ -53,6 +54,7 @@ __all__ = [
     "CustomField",
     "Deal",
     "DealContact",
+    "IdempotencyKey",
     "ListLayout",
     "Note",
     "PasswordResetToken",
