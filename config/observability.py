@@ -51,25 +51,11 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    if log_format == "json":
-        renderers: list[Any] = [
-            structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(),
-        ]
-    else:
-        renderers = [structlog.dev.ConsoleRenderer(colors=False)]
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "structured": {
-                "()": structlog.stdlib.ProcessorFormatter,
-                "foreign_pre_chain": _SHARED_PROCESSORS,
-                "processors": [
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    *renderers,
-                ],
-            }
+            "structured": {"()": structured_formatter, "log_format": log_format}
         },
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": "structured"}
@@ -82,6 +68,25 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "django.server": {"level": "WARNING"},
         },
     }
+
+
+def structured_formatter(log_format: str) -> logging.Formatter:
+    """The formatter of every handler: structlog's own lines and the standard
+    library's (Django, Celery) end up alike, with the request's context."""
+    if log_format == "json":
+        renderers: list[Any] = [
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        renderers = [structlog.dev.ConsoleRenderer(colors=False)]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED_PROCESSORS,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *renderers,
+        ],
+    )
 
 
 def _request_id(request: HttpRequest) -> str:
