@@ -21,18 +21,12 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue_after_commit(task, *args) -> None:
-    """Send ``task`` once the current transaction commits, and never fail the caller.
+    """Have ``task(*args)`` run once the current transaction commits, and never
+    fail the caller because the broker is away.
 
-    A broker that is down must not break the request that asked for the work. Work
-    that must not be lost (provisioning a CRM) keeps its state in the database, where
-    a beat job finds it and sends it again."""
-    from django.db import transaction
-    from kombu.exceptions import OperationalError
+    The work is written to the outbox in the caller's transaction (none: at once),
+    so it exists exactly when the change that asked for it does, and is sent when
+    the broker can take it; ``outbox.services`` says how a rerun stays a no-op."""
+    from outbox.services import outbox_enqueue
 
-    def send() -> None:
-        try:
-            task.delay(*args)
-        except (OperationalError, OSError):
-            logger.warning("Broker unavailable: %s%r not sent now.", task.name, args)
-
-    transaction.on_commit(send)
+    outbox_enqueue(task=task, args=args)

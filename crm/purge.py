@@ -18,6 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from config.celery import enqueue_after_commit
 from crm.models import (
     ApiKey,
     AuditEvent,
@@ -341,6 +342,11 @@ def _crm_bury(crm_id: int) -> CrmTombstone | None:
         owner_email=crm.owner.email,
         requested_by_id=crm.deletion_requested_by_id,
         created_at=crm.created_at,
+    )
+    from crm.tasks import send_purged_email  # tasks import this module
+
+    enqueue_after_commit(
+        send_purged_email, tombstone.name, tombstone.owner_email, tombstone.owner_id
     )
     table = connection.ops.quote_name(Crm._meta.db_table)
     with connection.cursor() as cursor:

@@ -77,8 +77,14 @@ def send_password_reset_email(crm_user_id: int, link: str, sent_by: str = "") ->
         crm_send_password_reset_email(crm_user=crm_user, link=link, sent_by=sent_by)
 
 
+# outbox_own_transactions: commits its progress chunk by chunk, so the outbox runs
+# it outside its row lock; a rerun resumes after the last committed chunk.
 @shared_task(
-    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    outbox_own_transactions=True,
 )
 def run_bulk_delete(job_id: int) -> None:
     bulk_delete_job_run(job_id=job_id)
@@ -91,13 +97,11 @@ def send_deletion_email(crm_id: int, kind: str) -> None:
         crm_send_deletion_email(crm=crm, kind=kind)
 
 
-@shared_task(acks_late=True)
+# The owner's e-mail is asked for with the tombstone, in its transaction: a rerun
+# of a finished purge finds the tombstone and sends nothing more.
+@shared_task(acks_late=True, outbox_own_transactions=True)
 def purge_crm(crm_id: int) -> None:
-    tombstone = crm_purge(crm_id=crm_id)
-    if tombstone is not None:
-        send_purged_email.delay(
-            tombstone.name, tombstone.owner_email, tombstone.owner_id
-        )
+    crm_purge(crm_id=crm_id)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -121,7 +125,7 @@ def send_deletion_reminders() -> int:
     return len(crm_send_deletion_reminders())
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, outbox_own_transactions=True)
 def build_export(export_id: int) -> None:
     crm_export_build(export_id=export_id)
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crm",
     "portal",
     "billing",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A request id, the CRM and the user on every log line; one line per request.
     "config.observability.RequestContextMiddleware",
+    # A 503 with Retry-After while the database (or a rate limit's counters) is
+    # away: outside the session, whose loading and saving touch the database.
+    "config.faults.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,14 +136,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, sessions and the Celery broker ------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # --- faults: a Redis outage degrades, it does not 500 (config/cache.py) ---
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
+            "OPTIONS": {
+                # A Redis that does not answer costs a page this long, then is left
+                # alone for RETRY_AFTER seconds (every cache call a miss meanwhile).
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+                "RETRY_AFTER": env.float("REDIS_RETRY_AFTER", default=5),
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Sessions live in the database, read through the cache: a Redis restart signs
+    # nobody out, and while Redis is away sessions are read from the database.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # --- end of faults ---
     CELERY_BROKER_URL = REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -166,6 +181,8 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged once it has finished: a worker killed mid-task leaves it in
+# the broker, and it runs again (tasks are safe twice: outbox.services).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -176,7 +193,19 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# --- faults: the outbox (outbox/services.py) ---
+# Every job and e-mail asked for is a row written with the change that asked for it;
+# the relay offers what the broker has not taken yet, every OUTBOX_RELAY_SECONDS.
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=10)
+# Offered, not done after this long: the message may have been lost with a broker
+# restarted without its data; offered again (a duplicate is a no-op).
+OUTBOX_REPUBLISH_AFTER_SECONDS = env.int("OUTBOX_REPUBLISH_AFTER_SECONDS", default=300)
+# A message that never runs (a task that keeps failing) stops being offered.
+OUTBOX_MAX_PUBLISHES = env.int("OUTBOX_MAX_PUBLISHES", default=20)
+OUTBOX_KEEP_DONE_DAYS = env.int("OUTBOX_KEEP_DONE_DAYS", default=7)
+# --- end of faults ---
 CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {"task": "outbox.tasks.relay", "schedule": OUTBOX_RELAY_SECONDS},
     # A CRM whose provisioning message was lost (broker down at creation, worker
     # killed) is picked up again instead of staying "being created" for ever.
     "crm-requeue-stuck-provisioning": {
@@ -261,6 +290,45 @@ ACCOUNT_RATE_LIMITS = {
     "crm_invite": "20/h/key",
     "crm_invite_address": "5/h/key",
 }
+# --- faults: each rate limit's choice while Redis, which holds its counters, is away
+# "closed": the step answers 503 (templates/503.html) until Redis is back. For the
+# limits that stop guessing (a password, a code, a connection code), where counting
+# nothing would let guesses run free: signing in waits for Redis, those signed in
+# stay so. "open": the step goes on uncounted. For limits on floods and on e-mails
+# to an address, where refusing would stop people (asking for a password reset,
+# inviting someone) for the whole outage, and a few more e-mails is the lesser harm.
+# A limit missing here fails closed; tests/test_faults.py checks each one is listed.
+# DRF's per-key API throttle (API_RATE_LIMIT) fails open: a key is its CRM's own.
+RATE_LIMITS_IF_CACHE_DOWN = {
+    "login_failed": "closed",
+    "crm_login_failed": "closed",
+    "crm_password_check": "closed",
+    "crm_code_failed": "closed",
+    "reauthenticate": "closed",
+    "change_password": "closed",
+    "crm_connect": "closed",
+    "request_login_code": "closed",
+    "verify_phone": "closed",
+    "login": "open",
+    "crm_login": "open",
+    "webauthn_login": "open",
+    "signup": "open",
+    "crm_create": "open",
+    "reset_password": "open",
+    "reset_password_from_key": "open",
+    "crm_password_reset": "open",
+    "find_my_crms": "open",
+    "confirm_email": "open",
+    "manage_email": "open",
+    "change_phone": "open",
+    "crm_invite": "open",
+    "crm_invite_address": "open",
+    "crm_user_lookup": "open",
+    "referral_click": "open",
+}
+# The Retry-After of a 503 while the database or a closed limit's counters are away.
+SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=10)
+# --- end of faults ---
 ACCOUNT_PREVENT_ENUMERATION = True
 # Sensitive steps (deleting a CRM, downloading its export, changing the password, the
 # second factors themselves) ask again for what signs the Account in, if it was not

@@ -148,11 +148,13 @@ def crm_send_deletion_reminders() -> list[int]:
         ).values_list("pk", flat=True)[:500]
     )
     for crm_id in soon:
-        marked = Crm.objects.filter(
-            pk=crm_id, deletion_reminder_sent_at__isnull=True
-        ).update(deletion_reminder_sent_at=now)
-        if marked:
-            send_deletion_email.delay(crm_id, "reminder")
+        # The mark and the e-mail's outbox row together: neither without the other.
+        with transaction.atomic():
+            marked = Crm.objects.filter(
+                pk=crm_id, deletion_reminder_sent_at__isnull=True
+            ).update(deletion_reminder_sent_at=now)
+            if marked:
+                enqueue_after_commit(send_deletion_email, crm_id, "reminder")
     return soon
 
 

@@ -10,6 +10,7 @@ from crm.models import BulkDeleteJob, Company, Contact, ContactCompany, Note
 from crm.services import record_deletion
 from crm.services.records import note_add
 from tests.factories import CompanyFactory, ContactFactory
+from tests.outbox_helpers import hold_tasks
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's statements and settings"
@@ -20,7 +21,7 @@ on_postgresql = pytest.mark.skipif(
 def job_of_ten(crm_a, owner_a, monkeypatch):
     """A queued job for ten contacts, each with a company link and a note."""
     monkeypatch.setattr(record_deletion, "BULK_INLINE_LIMIT", 5)
-    monkeypatch.setattr("crm.tasks.run_bulk_delete.delay", lambda job_id: None)
+    hold_tasks(monkeypatch, "crm.tasks.run_bulk_delete")
     company = CompanyFactory(responsible=owner_a)
     for contact in ContactFactory.create_batch(10, responsible=owner_a):
         ContactCompany.objects.create(crm=crm_a, contact=contact, company=company)

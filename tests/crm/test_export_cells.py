@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from crm.models import CrmUser, Note
 from crm.services.export import crm_export_build, crm_export_request
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
+from tests.outbox_helpers import hold_tasks
 
 ATTACKS = [
     '=HYPERLINK("http://x","y")',
@@ -28,7 +29,7 @@ def media(settings, tmp_path):
 
 
 def _export_tables(crm, monkeypatch) -> dict[str, list[dict]]:
-    monkeypatch.setattr("crm.tasks.build_export.delay", lambda export_id: None)
+    hold_tasks(monkeypatch, "crm.tasks.build_export")
     export = crm_export_build(
         export_id=crm_export_request(crm=crm, account=crm.owner).pk
     )

@@ -19,6 +19,7 @@ from crm.services.crm_deletion import (
 from crm.services.crms import crm_slug_generate
 from crm.services.records import contact_save, deal_save, note_add
 from tests.factories import AccountFactory, CrmUserFactory
+from tests.outbox_helpers import hold_tasks
 
 
 def schedule(crm, account=None, name=None):
@@ -142,8 +143,7 @@ def test_purge_of_a_crm_not_claimed_touches_nothing(crm_a):
 @pytest.mark.django_db(transaction=True)
 def test_cancel_and_claim_racing_have_exactly_one_winner(crm_a, monkeypatch):
     # The purge itself is not the subject here: record that it was sent.
-    sent = []
-    monkeypatch.setattr("crm.tasks.purge_crm.delay", sent.append)
+    sent = hold_tasks(monkeypatch, "crm.tasks.purge_crm")
     outcomes = []
     for _round in range(10):
         Crm.objects.filter(pk=crm_a.pk).update(

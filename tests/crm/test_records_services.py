@@ -17,6 +17,7 @@ from crm.rights import rights_default
 from crm.services import record_deletion
 from crm.services.records import company_save, contact_save, deal_save, note_add
 from tests.factories import CompanyFactory, ContactFactory, CrmUserFactory, DealFactory
+from tests.outbox_helpers import hold_tasks
 
 
 def test_contact_with_companies_and_typed_custom_fields(crm_a, owner_a):
@@ -143,7 +144,7 @@ def test_big_delete_becomes_a_job_that_resumes(crm_a, owner_a, monkeypatch):
     monkeypatch.setattr(record_deletion, "CHUNK_SIZE", 4)
     ContactFactory.create_batch(10, responsible=owner_a)
     ids = list(Contact.objects.values_list("pk", flat=True))
-    monkeypatch.setattr("crm.tasks.run_bulk_delete.delay", lambda job_id: None)
+    hold_tasks(monkeypatch, "crm.tasks.run_bulk_delete")
 
     result = record_deletion.records_delete(
         crm=crm_a, actor=owner_a, entity="contact", ids=ids

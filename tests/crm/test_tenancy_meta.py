@@ -6,7 +6,7 @@ from django.db import models
 
 from crm.models import Crm, CrmScopedModel
 
-PROJECT_APPS = {"accounts", "crm", "portal", "billing"}
+PROJECT_APPS = {"accounts", "crm", "portal", "billing", "outbox"}
 
 
 def _project_models():

@@ -4,11 +4,11 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
 from crm.models import Crm, CrmUser
 from crm.tasks import provision_crm, requeue_stuck_provisioning
 from tests.factories import AccountFactory, CrmFactory, OwnerCrmUserFactory
+from tests.outbox_helpers import hold_tasks
 
 NEW_URL = reverse("portal:crm_new")
 
@@ -38,15 +38,14 @@ def test_create_crm_provisions_it_and_mails_the_owner(client, owner):
 def test_new_crm_shows_as_being_created_and_its_row_polls(
     client, owner, monkeypatch, django_capture_on_commit_callbacks
 ):
-    sent = []
-    monkeypatch.setattr(provision_crm, "delay", sent.append)
+    sent = hold_tasks(monkeypatch, provision_crm.name)
     client.force_login(owner)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(NEW_URL, {"name": "Slow Shop"}, follow=True)
 
     crm = Crm.objects.get(owner=owner)
-    assert sent == [crm.pk]  # handed to the broker, not run yet
+    assert sent == [(provision_crm.name, [crm.pk])]  # handed over, not run yet
     assert crm.status == Crm.Status.PROVISIONING
     page = response.content.decode()
     assert "Being created" in page
@@ -64,13 +63,7 @@ def test_new_crm_shows_as_being_created_and_its_row_polls(
 def test_broker_outage_delays_the_crm_but_never_loses_it(
     client, owner, monkeypatch, django_capture_on_commit_callbacks
 ):
-    attempts = []
-
-    def broker_down(*args, **kwargs):
-        attempts.append(args)
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(provision_crm, "delay", broker_down)
+    attempts = hold_tasks(monkeypatch, provision_crm.name, broker_down=True)
     client.force_login(owner)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,0 +1,131 @@
+"""The transactional outbox: work is written with the change that asks for it.
+
+``outbox_enqueue`` writes a row in the caller's transaction, so the work exists
+exactly when the change does, whether or not the broker answers. Once the
+transaction commits, the row is offered to the broker at once; if the broker is
+away, the relay (``outbox.tasks.relay``, every ``OUTBOX_RELAY_SECONDS`` from beat)
+offers it again when it is back. A message is delivered at least once;
+``outbox_deliver`` makes the second time a no-op:
+
+- most tasks (e-mails) run inside a transaction holding the row's lock and set
+  ``done_at`` in it: a twin delivery waits for the lock, then finds it done. A
+  worker killed mid-way rolls back, so the rerun runs it again. Only a worker killed
+  between the e-mail leaving and the commit sends it twice.
+- a task that commits its own progress (``outbox_own_transactions = True``: a
+  purge, a bulk deletion) runs outside any transaction, after ``started_at`` is
+  set; it must itself be safe to run again, and resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from outbox.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+def outbox_enqueue(*, task, args: Sequence = ()) -> OutboxMessage:
+    """Write ``task(*args)`` in the current transaction; offer it once it commits."""
+    message = OutboxMessage.objects.create(task=task.name, args=list(args))
+    transaction.on_commit(partial(outbox_publish, message_ids=[message.pk]))
+    return message
+
+
+def outbox_publish(*, message_ids: Iterable[int]) -> int:
+    """Hand messages to the broker. A broker that is away leaves them for the
+    relay, and never fails the caller. Returns how many were handed over."""
+    from kombu.exceptions import OperationalError
+
+    from outbox.tasks import deliver
+
+    published = []
+    for message_id in message_ids:
+        try:
+            # No retries: the relay is the retry, and a request must not wait.
+            deliver.apply_async((message_id,), retry=False)
+        except (OperationalError, OSError) as error:
+            logger.warning(
+                "Broker unavailable (%s): outbox message %s left for the relay.",
+                error,
+                message_id,
+            )
+            break
+        published.append(message_id)
+    if published:
+        OutboxMessage.objects.filter(pk__in=published).update(
+            published_at=timezone.now(), publish_count=F("publish_count") + 1
+        )
+    return len(published)
+
+
+def outbox_relay(*, batch: int = 200) -> int:
+    """Offer what is not done: never offered, or offered long enough ago that the
+    message may be lost (a broker restarted without its data). Rows a worker holds
+    are skipped; a job a worker has begun is left to the broker's redelivery and
+    its own watchdog. Also forgets rows done long ago."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(done_at__isnull=True, started_at__isnull=True)
+            .filter(Q(published_at__isnull=True) | Q(published_at__lt=stale))
+            .filter(publish_count__lt=settings.OUTBOX_MAX_PUBLISHES)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        published = outbox_publish(message_ids=ids) if ids else 0
+    forgotten = now - timedelta(days=settings.OUTBOX_KEEP_DONE_DAYS)
+    old = OutboxMessage.objects.filter(done_at__lt=forgotten).values_list(
+        "pk", flat=True
+    )[:1000]
+    OutboxMessage.objects.filter(pk__in=list(old)).delete()
+    return published
+
+
+def outbox_deliver(*, message_id: int) -> bool:
+    """Run a message's task unless it is done. True when it ran now."""
+    from config.celery import app
+
+    row = (
+        OutboxMessage.objects.filter(pk=message_id, done_at__isnull=True)
+        .values("task", "args")
+        .first()
+    )
+    if row is None:
+        return False
+    task = app.tasks.get(row["task"])
+    if task is None:
+        # A task renamed or removed by a deploy: kept, and said, not dropped.
+        logger.error("Outbox message %s names no task: %s", message_id, row["task"])
+        return False
+    if getattr(task, "outbox_own_transactions", False):
+        OutboxMessage.objects.filter(pk=message_id).update(started_at=timezone.now())
+        task(*row["args"])
+        _mark_done(message_id)
+        return True
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk=message_id, done_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return False
+        task(*message.args)
+        _mark_done(message_id)
+    return True
+
+
+def _mark_done(message_id: int) -> None:
+    # Links in the arguments may be secrets (an invitation's): not kept once used.
+    OutboxMessage.objects.filter(pk=message_id).update(done_at=timezone.now(), args=[])
