@@ -8,12 +8,14 @@ from crm.views import (
     apikeys,
     board,
     home,
+    imports,
     records,
     settings,
     two_factor,
     users,
 )
 from crm.views.layouts import list_layout
+from crm.views.list_export import record_list_export
 from crm.views.tasks import (
     task_complete_view,
     task_delete_view,
@@ -57,6 +59,7 @@ urlpatterns = [
     path("contacts/", records.record_list, CONTACT, name="contact_list"),
     path("contacts/new/", records.record_form, CONTACT, name="contact_new"),
     path("contacts/layout/", list_layout, CONTACT, name="contact_layout"),
+    path("contacts/export/", record_list_export, CONTACT, name="contact_export"),
     path(
         "contacts/bulk-delete/",
         records.record_bulk_delete,
@@ -82,6 +85,7 @@ urlpatterns = [
     path("companies/", records.record_list, COMPANY, name="company_list"),
     path("companies/new/", records.record_form, COMPANY, name="company_new"),
     path("companies/layout/", list_layout, COMPANY, name="company_layout"),
+    path("companies/export/", record_list_export, COMPANY, name="company_export"),
     path(
         "companies/bulk-delete/",
         records.record_bulk_delete,
@@ -118,6 +122,7 @@ urlpatterns = [
     path("deals/list/", records.record_list, DEAL, name="deal_list"),
     path("deals/new/", records.record_form, DEAL, name="deal_new"),
     path("deals/layout/", list_layout, DEAL, name="deal_layout"),
+    path("deals/export/", record_list_export, DEAL, name="deal_export"),
     path(
         "deals/bulk-delete/",
         records.record_bulk_delete,
@@ -136,6 +141,26 @@ urlpatterns = [
     # The record forms' searchable pickers, and bulk deletion jobs
     path("pick/<slug:entity>/", records.record_picker, name="record_picker"),
     path("jobs/<int:job_id>/", records.job_progress, name="job"),
+    # Importing contacts and companies from a file
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/<int:import_id>/", imports.import_detail, name="import_detail"),
+    path(
+        "imports/<int:import_id>/columns/",
+        imports.import_columns,
+        name="import_columns",
+    ),
+    path(
+        "imports/<int:import_id>/preview/",
+        imports.import_preview,
+        name="import_preview",
+    ),
+    path(
+        "imports/<int:import_id>/report.csv",
+        imports.import_report,
+        name="import_report",
+    ),
+    path("imports/<int:import_id>/undo/", imports.import_undo, name="import_undo"),
     # Tasks
     path("tasks/", task_list, name="task_list"),
     path("tasks/new/", task_new, name="task_new"),

@@ -129,6 +129,7 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
             "users": CrmUser.objects.for_crm(request.crm).order_by("name"),
             "can_create": can(request.crm_user, entity, "create"),
             "can_delete": can(request.crm_user, entity, "delete"),
+            "can_export": can(request.crm_user, entity, "export"),
         },
     )
 
