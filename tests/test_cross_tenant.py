@@ -20,6 +20,7 @@ SAMPLE_KWARGS = {
     "pipeline_id": 1,
     "task_id": 1,
     "task_type_id": 1,
+    "import_id": 1,
     "action": "archive",
     "entity": "company",
 }
@@ -33,6 +34,7 @@ ID_PARAMETERS = {
     "pipeline_id",
     "task_id",
     "task_type_id",
+    "import_id",
 }
 # Pages of a CRM open to anyone, signed in there or not: they show no one's data.
 PUBLIC_PAGES = {"login", "password_forgot", "password_forgot_sent"}
@@ -102,7 +104,7 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
         reverse("crm:login", kwargs={"slug": crm_a.slug}),
         {"email": owner_a.email, "password": DEFAULT_PASSWORD},
     )
-    from crm.models import ApiKey, BulkDeleteJob
+    from crm.models import ApiKey, BulkDeleteJob, RecordImport
     from tests.factories import (
         CompanyFactory,
         ContactFactory,
@@ -118,6 +120,10 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
         "group_id": CrmGroupFactory(crm=crm_b).pk,
         "record_id": record_factory(responsible=staff_b).pk,
         "job_id": BulkDeleteJob.objects.create(crm=crm_b, entity="contact").pk,
+        # An import of CRM B's, done, so that undoing it would be allowed there.
+        "import_id": RecordImport.objects.create(
+            crm=crm_b, entity="contact", requested_by=staff_b, status="done"
+        ).pk,
         "api_key_id": ApiKey.objects.create(
             crm=crm_b, name="B", prefix="crm_b", key_hash="b" * 64
         ).pk,
@@ -155,6 +161,8 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
     assert (task_b.completed_at, task_b.text) == (None, "B's task")
     assert TaskType.objects.filter(pk=foreign_ids["task_type_id"]).exists()
     assert Task.objects.filter(crm=crm_a).count() == 0
+    # The import routes neither undid nor ran CRM B's import.
+    assert RecordImport.objects.get(pk=foreign_ids["import_id"]).status == "done"
 
 
 @pytest.mark.parametrize("entity", ["contact", "company", "deal"])
