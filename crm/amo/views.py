@@ -824,6 +824,11 @@ class NotesView(AmoView):
 
     def _create(self, request: Request, record_id: str | None) -> Response:
         entity = self.entity()
+        if record_id is not None:
+            # Another CRM's record is a 404 whatever the body says.
+            record_get(
+                crm=self.crm, actor=self.actor, entity=entity, record_id=record_id
+            )
         items = _body_items(request)
         created: list[tuple[str, Note]] = []
         errors: dict[str, list] = {}
@@ -1308,6 +1313,10 @@ class LinksView(AmoView):
 
     def _change(self, request: Request, record_id: str | None) -> Response:
         entity = self.entity()
+        if record_id is not None:
+            record_get(
+                crm=self.crm, actor=self.actor, entity=entity, record_id=record_id
+            )
         items = _body_items(request)
         done: list[dict] = []
         errors: dict[str, list] = {}
