@@ -17,6 +17,8 @@ from crm.models import (
     Deal,
     Pipeline,
     PipelineStatus,
+    RecordEmail,
+    RecordPhone,
     Task,
 )
 
@@ -98,8 +100,30 @@ class _RecordFactory(factory.django.DjangoModelFactory):
 class ContactFactory(_RecordFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     name = factory.Faker("name")
+
+    @factory.post_generation
+    def contact_points(self, create, extracted, **kwargs):
+        """A ``phone``/``email`` given is also the contact's first RecordPhone
+        and RecordEmail, as the services keep them."""
+        if not create:
+            return
+        from crm.services.contact_points import phone_digits, phone_match_key
+
+        if self.phone:
+            RecordPhone.objects.create(
+                crm=self.crm,
+                contact=self,
+                value=self.phone,
+                digits=phone_digits(self.phone),
+                match_key=phone_match_key(self.phone),
+            )
+        if self.email:
+            RecordEmail.objects.create(
+                crm=self.crm, contact=self, value=self.email.lower()
+            )
 
 
 class CompanyFactory(_RecordFactory):

@@ -28,9 +28,16 @@ from crm.models import (
     Note,
     Pipeline,
     PipelineStatus,
+    RecordEmail,
+    RecordPhone,
 )
 from crm.rights import Entity
 from crm.selectors.records import ORDER_BY, note_entity
+from crm.services.contact_points import (
+    EMAIL_MAX_LENGTH,
+    MAX_PER_RECORD,
+    PHONE_MAX_LENGTH,
+)
 from crm.services.record_deletion import API_BULK_MAX_IDS
 from crm.services.records import TEXT_VALUE_MAX_LENGTH
 
@@ -248,22 +255,74 @@ class RecordSerializer(StrictInput, serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class ContactSerializer(RecordSerializer):
-    """A person. ``company_ids`` replaces the contact's companies when sent."""
+class PhoneSerializer(StrictInput, serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=RecordPhone.Kind.choices,
+        default=RecordPhone.Kind.WORK,
+        help_text=gettext_lazy("amoCRM's codes; WORK when left out."),
+    )
+    value = serializers.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        help_text=gettext_lazy("The number as typed; it needs digits."),
+    )
+
+
+class EmailSerializer(StrictInput, serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=RecordEmail.Kind.choices,
+        default=RecordEmail.Kind.WORK,
+        help_text=gettext_lazy("amoCRM's codes; WORK when left out."),
+    )
+    value = serializers.CharField(
+        max_length=EMAIL_MAX_LENGTH,
+        help_text=gettext_lazy("Kept lower-cased."),
+    )
+
+
+class ContactPointsSerializer(RecordSerializer):
+    """What contacts and companies share: their phones and e-mails, in order.
+    A list sent replaces the record's; the views pass them to the service as
+    ``phones``/``emails``."""
+
+    phones = PhoneSerializer(many=True, required=False, max_length=MAX_PER_RECORD)
+    emails = EmailSerializer(many=True, required=False, max_length=MAX_PER_RECORD)
+
+
+class ContactSerializer(ContactPointsSerializer):
+    """A person. ``company_ids`` replaces the contact's companies when sent.
+    ``email`` and ``phone`` are the first of ``emails`` and ``phones``: sent
+    alone, each replaces only that first one."""
 
     company_ids = RelatedIdsField(relation="companies", required=False)
 
     class Meta(RecordSerializer.Meta):
         model = Contact
-        fields = ["id", "name", "email", "phone", "company_ids", *RECORD_FIELDS]
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "phones",
+            "emails",
+            "company_ids",
+            *RECORD_FIELDS,
+        ]
 
 
-class CompanySerializer(RecordSerializer):
+class CompanySerializer(ContactPointsSerializer):
     """An organisation; its people are contacts with its id in ``company_ids``."""
 
     class Meta(RecordSerializer.Meta):
         model = Company
-        fields = ["id", "name", *RECORD_FIELDS]
+        fields = [
+            "id",
+            "name",
+            "website",
+            "address",
+            "phones",
+            "emails",
+            *RECORD_FIELDS,
+        ]
 
 
 class DealSerializer(RecordSerializer):
@@ -423,29 +482,30 @@ class ContactListQuery(RecordListQuery):
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text=gettext_lazy("Part of the name, email or phone."),
+        help_text=gettext_lazy(
+            "Part of the name, of an email, or of a phone's digits (at least 3)."
+        ),
     )
     email = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=254,
-        help_text=gettext_lazy("Exact, any case; empty finds contacts without one."),
+        help_text=gettext_lazy(
+            "One of its emails, any case; empty finds records without one."
+        ),
     )
     phone = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=40,
-        help_text=gettext_lazy("Exact; empty finds contacts without one."),
+        help_text=gettext_lazy(
+            "One of its phones, however typed; empty finds records without one."
+        ),
     )
 
 
-class CompanyListQuery(RecordListQuery):
-    q = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=200,
-        help_text=gettext_lazy("Part of the name."),
-    )
+class CompanyListQuery(ContactListQuery):
+    pass
 
 
 class DealListQuery(RecordListQuery):

@@ -200,6 +200,12 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
     def _save(self, *, record_id: int | None, data: dict[str, Any]) -> Model:
         data = dict(data)
         archived = data.pop("is_archived", None)
+        # A contact's or company's phones and e-mails, as the service takes them.
+        points = {
+            name: [(point["kind"], point["value"]) for point in data.pop(name)]
+            for name in ("phones", "emails")
+            if name in data
+        }
         # The archive flag has its own service; one transaction keeps a refused
         # flag from leaving the rest of the change saved.
         with transaction.atomic():
@@ -207,6 +213,7 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
                 crm=self.crm,
                 actor=self.actor,
                 data=data,
+                **points,
                 **{f"{self.entity}_id": record_id},
             )
             if archived is not None and archived != record.is_archived:

@@ -27,8 +27,17 @@ from crm.models import (
     Deal,
     Pipeline,
     PipelineStatus,
+    RecordEmail,
+    RecordPhone,
 )
 from crm.rights import scope_queryset
+from crm.services.contact_points import (
+    EMAIL_MAX_LENGTH,
+    MAX_PER_RECORD,
+    PHONE_MAX_LENGTH,
+    contact_points_of,
+    phone_digits,
+)
 from crm.services.records import TEXT_VALUE_MAX_LENGTH, custom_fields_for
 
 CUSTOM_PREFIX = "cf_"
@@ -146,6 +155,51 @@ def _custom_initial(field: CustomField, value: Any) -> Any:
     return value
 
 
+class PhoneRowForm(forms.Form):
+    """One phone of a contact or company: its type and the number as typed. A
+    row left empty is no phone (the way to remove one)."""
+
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=RecordPhone.Kind.choices, required=False
+    )
+    value = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=PHONE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+    def clean_value(self) -> str:
+        value = " ".join(self.cleaned_data["value"].split())
+        if value and not phone_digits(value):
+            raise ValidationError(_("A phone number needs digits."))
+        return value
+
+
+class EmailRowForm(forms.Form):
+    """One e-mail of a contact or company, with its type; empty is none."""
+
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=RecordEmail.Kind.choices, required=False
+    )
+    value = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+
+# Every phone and e-mail the record has, and one empty row for another (with
+# JavaScript, "Add another" clones the empty row).
+PhoneFormSet = forms.formset_factory(
+    PhoneRowForm, extra=1, max_num=MAX_PER_RECORD, validate_max=True
+)
+EmailFormSet = forms.formset_factory(
+    EmailRowForm, extra=1, max_num=MAX_PER_RECORD, validate_max=True
+)
+
+
 class RecordForm(forms.ModelForm):
     """What every record's form has: name, responsible and the CRM's custom
     fields of the entity, each as a typed form field ``cf_<field id>``."""
@@ -175,7 +229,54 @@ class RecordForm(forms.ModelForm):
             form_field = _custom_form_field(field)
             form_field.initial = _custom_initial(field, current.get(str(field.pk)))
             form_field.help_text = _("Field ID %(id)s") % {"id": field.pk}
+            if field.is_required:
+                form_field.required = True
+                form_field.error_messages["required"] = _("%(field)s is required.") % {
+                    "field": field.name
+                }
             self.fields[f"{CUSTOM_PREFIX}{field.pk}"] = form_field
+        # Phones and e-mails of contacts and companies: every one the record
+        # has, so the form saves the whole list it shows.
+        self.point_formsets: dict[str, forms.BaseFormSet] = {}
+        if self.entity in ("contact", "company"):
+            data = args[0] if args else kwargs.get("data")
+            phones, emails = contact_points_of(self.instance)
+            for name, formset_class, points in (
+                ("phones", PhoneFormSet, phones),
+                ("emails", EmailFormSet, emails),
+            ):
+                self.point_formsets[name] = formset_class(
+                    data,
+                    prefix=name,
+                    initial=[{"kind": kind, "value": value} for kind, value in points],
+                )
+
+    @property
+    def phones(self):
+        return self.point_formsets.get("phones")
+
+    @property
+    def emails(self):
+        return self.point_formsets.get("emails")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self.point_formsets:
+            return
+        if not all(formset.is_valid() for formset in self.point_formsets.values()):
+            self.add_error(None, _("Check the phones and e-mails."))
+
+    def contact_points(self) -> dict[str, list[tuple[str, str]]]:
+        """The phones and e-mails as the service takes them (nothing for a
+        deal): the filled rows, in the form's order."""
+        return {
+            name: [
+                (row["kind"], row["value"])
+                for row in formset.cleaned_data
+                if row.get("value")
+            ]
+            for name, formset in self.point_formsets.items()
+        }
 
     def visible(self, model):
         """The records of ``model`` in this CRM that the person may see."""
@@ -232,18 +333,14 @@ class ContactForm(RecordForm):
 
     class Meta:
         model = Contact
-        fields = ["name", "email", "phone", "companies", "responsible"]
+        fields = ["name", "companies", "responsible"]
         labels = {
             "name": pgettext_lazy("person", "Name"),
-            "email": _("Email"),
-            "phone": _("Phone"),
             "companies": _("Companies"),
             "responsible": _("Responsible"),
         }
         widgets = {
             "name": forms.TextInput(attrs={"autofocus": True}),
-            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
-            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "companies": RecordPicker(entity="company", multiple=True),
         }
 
@@ -253,8 +350,6 @@ class ContactForm(RecordForm):
 
     def service_data(self) -> dict[str, Any]:
         data = super().service_data()
-        data["email"] = self.cleaned_data["email"]
-        data["phone"] = self.cleaned_data["phone"]
         # Only what the form shows: the service keeps links to what it does not.
         data["company_ids"] = [c.pk for c in self.cleaned_data["companies"]]
         return data
@@ -265,9 +360,26 @@ class CompanyForm(RecordForm):
 
     class Meta:
         model = Company
-        fields = ["name", "responsible"]
-        labels = {"name": _("Name"), "responsible": _("Responsible")}
-        widgets = {"name": forms.TextInput(attrs={"autofocus": True})}
+        fields = ["name", "website", "address", "responsible"]
+        labels = {
+            "name": _("Name"),
+            "website": _("Website"),
+            "address": _("Address"),
+            "responsible": _("Responsible"),
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autofocus": True}),
+            "website": forms.TextInput(
+                attrs={"inputmode": "url", "autocomplete": "off"}
+            ),
+            "address": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        data = super().service_data()
+        data["website"] = self.cleaned_data["website"]
+        data["address"] = self.cleaned_data["address"]
+        return data
 
 
 class StatusChoiceField(forms.ModelChoiceField):

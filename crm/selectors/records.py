@@ -18,8 +18,23 @@ from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField
 from django.http import Http404
 
 from crm.entities import RECORD_KINDS, record_kind
-from crm.models import Company, Contact, Crm, CrmUser, CustomField, Note
+from crm.models import (
+    Company,
+    Contact,
+    Crm,
+    CrmUser,
+    CustomField,
+    Note,
+    RecordEmail,
+    RecordPhone,
+)
 from crm.rights import Entity, Scope, scope_of, scope_queryset
+from crm.services.contact_points import (
+    PHONE_MATCH_DIGITS,
+    PHONE_SEARCH_MIN_DIGITS,
+    phone_digits,
+    phone_match_key,
+)
 
 # Every ordering ends in the id, so that pages never repeat or skip a record.
 ORDER_BY: dict[str, tuple[str, ...]] = {
@@ -65,7 +80,8 @@ class RecordFilters:
     """What a list of records can be narrowed by. Left empty, a filter narrows
     nothing."""
 
-    # Part of the name (any case); of a contact also part of its email or phone.
+    # Part of the name (any case); of a contact or company also part of any of
+    # its e-mails, or of any of its phones however typed (``_points_match``).
     q: str = ""
     responsible_id: int | None = None
     # True: archived only; False: not archived; None: both.
@@ -74,8 +90,9 @@ class RecordFilters:
     # options, or the exact number, date or option. A field that is not one of
     # this kind's fields in the CRM narrows nothing.
     custom: Mapping[int, str] = field(default_factory=dict)
-    # Exact matches: a contact's email (any case) and phone; a deal's pipeline,
-    # status and company.
+    # Exact matches: one of a contact's or company's e-mails (any case) and
+    # phones (the same number however typed); a deal's pipeline, status and
+    # company.
     email: str | None = None
     phone: str | None = None
     pipeline_id: int | None = None
@@ -124,6 +141,53 @@ def _with_custom_values(
     return records
 
 
+def _owners_of(points: QuerySet, entity: str) -> Q:
+    """The records of ``entity`` that own one of ``points`` (phones or e-mails)."""
+    return Q(pk__in=points.filter(**{f"{entity}__isnull": False}).values(entity))
+
+
+def _points_match(crm: Crm, entity: str, q: str) -> Q:
+    """A contact's or company's phones and e-mails that the search text finds:
+    part of an e-mail; a number typed in any format, by its digits (from
+    ``PHONE_SEARCH_MIN_DIGITS`` on: part of the stored digits; a whole number:
+    its last digits, as ``phone_match_key``, so "+380 67…" finds "067…")."""
+    match = _owners_of(
+        RecordEmail.objects.for_crm(crm).filter(value__contains=q.lower()), entity
+    )
+    digits = phone_digits(q)
+    if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
+        phones = Q(digits__contains=digits)
+        if len(digits) >= PHONE_MATCH_DIGITS:
+            phones |= Q(match_key=phone_match_key(digits))
+        match |= _owners_of(RecordPhone.objects.for_crm(crm).filter(phones), entity)
+    return match
+
+
+def _with_points(
+    records: QuerySet, *, crm: Crm, entity: str, filters: RecordFilters
+) -> QuerySet:
+    """The exact e-mail and phone filters; empty finds records without any."""
+    if filters.email is not None:
+        address = filters.email.strip().lower()
+        emails = RecordEmail.objects.for_crm(crm)
+        if address:
+            records = records.filter(_owners_of(emails.filter(value=address), entity))
+        else:
+            records = records.exclude(_owners_of(emails, entity))
+    if filters.phone is not None:
+        phones = RecordPhone.objects.for_crm(crm)
+        if filters.phone.strip():
+            key = phone_match_key(filters.phone)
+            records = (
+                records.filter(_owners_of(phones.filter(match_key=key), entity))
+                if key
+                else records.none()
+            )
+        else:
+            records = records.exclude(_owners_of(phones, entity))
+    return records
+
+
 def records_list(
     *,
     crm: Crm,
@@ -144,15 +208,13 @@ def records_list(
     q = filters.q.strip()
     if q:
         match = Q(name__icontains=q)
-        if kind.key == Entity.CONTACT:
-            match |= Q(email__icontains=q) | Q(phone__icontains=q)
+        if kind.key in (Entity.CONTACT, Entity.COMPANY):
+            match |= _points_match(crm, entity, q)
         records = records.filter(match)
     if filters.archived is not None:
         records = records.filter(is_archived=filters.archived)
-    if filters.email is not None:
-        records = records.filter(email__iexact=filters.email.strip())
-    if filters.phone is not None:
-        records = records.filter(phone=filters.phone.strip())
+    if kind.key in (Entity.CONTACT, Entity.COMPANY):
+        records = _with_points(records, crm=crm, entity=entity, filters=filters)
     exact = {
         name: getattr(filters, name)
         for name in ("responsible_id", "pipeline_id", "status_id", "company_id")
@@ -205,11 +267,17 @@ def record_relations(*, crm: Crm, actor: CrmUser, entity: str) -> list[Prefetch]
     """The links a record's JSON shows (``company_ids``, ``contact_ids``), to
     prefetch for a whole page in one query rather than one per record, and only
     those the actor may see: a link to a record they may not view is not shown."""
+    points = [
+        Prefetch("phones", queryset=RecordPhone.objects.for_crm(crm)),
+        Prefetch("emails", queryset=RecordEmail.objects.for_crm(crm)),
+    ]
     if entity == Entity.CONTACT:
         companies = scope_queryset(
             actor, "company", "view", Company.objects.for_crm(crm)
         )
-        return [Prefetch("companies", queryset=companies.only("pk"))]
+        return [Prefetch("companies", queryset=companies.only("pk")), *points]
+    if entity == Entity.COMPANY:
+        return points
     if entity == Entity.DEAL:
         contacts = scope_queryset(
             actor, "contact", "view", Contact.objects.for_crm(crm)

@@ -34,7 +34,7 @@ MAX_PER_RECORD = 50
 PHONE_MATCH_DIGITS = 9
 # Search looks for a fragment of a number from this many digits on; fewer would
 # match most of the CRM.
-PHONE_SEARCH_MIN_DIGITS = 4
+PHONE_SEARCH_MIN_DIGITS = 3
 
 _NOT_DIGITS = re.compile(r"\D+")
 

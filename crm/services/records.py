@@ -305,9 +305,7 @@ def contact_save(
 def _clean_text(data: dict[str, Any], key: str, max_length: int) -> str:
     value = " ".join(str(data.get(key) or "").split())
     if len(value) > max_length:
-        raise ValidationError(
-            {key: _("At most %(n)d characters.") % {"n": max_length}}
-        )
+        raise ValidationError({key: _("At most %(n)d characters.") % {"n": max_length}})
     return value
 
 
@@ -340,9 +338,7 @@ def company_save(
         crm=crm, entity="company", values=data.get("custom"), current=company.custom
     )
     company.save()
-    _contact_points_save(
-        company, {}, phones, emails
-    )
+    _contact_points_save(company, {}, phones, emails)
     record_changes_write(actor=actor, entity="company", record=company, before=before)
     return company
 

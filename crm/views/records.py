@@ -167,6 +167,7 @@ def record_form(
                 entity=entity,
                 record_id=record_id,
                 data=form.service_data(),
+                **form.contact_points(),
             )
         except PermissionDenied as error:
             return _refuse(request, error)

@@ -39,6 +39,8 @@ def test_contact_create_read_update_delete(api_a, crm_a, owner_a, staff_a):
         "name",
         "email",
         "phone",
+        "phones",
+        "emails",
         "company_ids",
         "responsible_id",
         "custom",
@@ -286,7 +288,9 @@ def test_contact_filters(api_a, crm_a, staff_a, owner_a):
         olena.pk,
         archived.pk,
     ]
-    assert _ids(api_a.get("/api/v1/contacts/?q=22")) == [petro.pk]
+    # A phone is found by a fragment of its digits from three on.
+    assert _ids(api_a.get("/api/v1/contacts/?q=222")) == [petro.pk]
+    assert _ids(api_a.get("/api/v1/contacts/?q=22")) == []
     assert _ids(api_a.get("/api/v1/contacts/?email=olena@example.COM")) == [olena.pk]
     assert _ids(api_a.get("/api/v1/contacts/?email=")) == [petro.pk]
     assert _ids(api_a.get("/api/v1/contacts/?phone=111")) == [olena.pk]
@@ -365,6 +369,10 @@ def test_company_filters_and_round(api_a, staff_a, owner_a):
     assert set(response.json()) == {
         "id",
         "name",
+        "website",
+        "address",
+        "phones",
+        "emails",
         "responsible_id",
         "custom",
         "is_archived",

@@ -190,9 +190,9 @@ def test_a_tables_first_chunk_is_smaller_the_more_keys_point_at_it():
 
     policy = ChunkPolicy(first=2000, smallest=100, largest=20000, seconds=0.1)
     # A note is a leaf; a contact is checked against notes, tasks, changes,
-    # contact-company and deal-contact links at every commit.
+    # phones, e-mails, contact-company and deal-contact links at every commit.
     assert policy.first_size(Note) == 2000
-    assert policy.first_size(Contact) == 333
+    assert policy.first_size(Contact) == 250
     assert ChunkPolicy(first=50, smallest=100, largest=50).first_size(Note) == 50
 
 
@@ -234,10 +234,10 @@ def test_purge_sizes_each_chunk_by_the_time_of_the_one_before(crm_a, monkeypatch
     )
 
     contact_chunks = [rows for model, rows in chunks if model is Contact]
-    # 960 / (1 + 5 keys: two links, notes, tasks, changes) = 160 first, then
-    # halving down to the smallest; the chunk that finds fewer rows than it
-    # asked for is the table's last.
-    assert contact_chunks == [160, 80, 40, 20] + [10] * 10 + [0]
+    # 960 / (1 + 7 keys: two links, notes, tasks, changes, phones, e-mails) =
+    # 120 first, then halving down to the smallest; only a chunk that finds no
+    # rows ends the table.
+    assert contact_chunks == [120, 60, 30, 15] + [10] * 17 + [5, 0]
     assert not Contact.objects.filter(crm_id=crm_a.pk).exists()
 
 

@@ -52,7 +52,9 @@ def test_editing_a_contacts_phone_keeps_its_companies_and_custom_values(
         },
     )
 
-    saved = _edit(admin, f"/c/alpha/contacts/{contact.pk}/edit/", phone="+380 2")
+    saved = _edit(
+        admin, f"/c/alpha/contacts/{contact.pk}/edit/", **{"phones-0-value": "+380 2"}
+    )
 
     assert saved.status_code == 302, saved.content.decode()[:2000]
     contact.refresh_from_db()
@@ -177,7 +179,7 @@ def test_links_the_person_cannot_see_survive_their_edit(
 
     page = client.get(f"/c/alpha/contacts/{theirs.pk}/edit/").content.decode()
     assert "Hidden Holdings" not in page
-    _edit(client, f"/c/alpha/contacts/{theirs.pk}/edit/", phone="555")
+    _edit(client, f"/c/alpha/contacts/{theirs.pk}/edit/", **{"phones-0-value": "555"})
     _edit(client, f"/c/alpha/deals/{deal.pk}/edit/", amount="5")
 
     theirs.refresh_from_db()
@@ -401,7 +403,9 @@ def test_a_failed_save_keeps_what_was_typed_and_the_saved_heading(
     url = f"/c/alpha/contacts/{contact.pk}/edit/"
     page = admin.get(url).content.decode()
 
-    refused = admin.post(url, form_data(page, name="Typed", email="not an email"))
+    refused = admin.post(
+        url, form_data(page, name="Typed", **{"emails-0-value": "not an email"})
+    )
 
     body = refused.content.decode()
     assert refused.status_code == 400

@@ -42,7 +42,8 @@ def test_contact_list_filters_and_runs_constant_queries(
 def test_create_edit_archive_restore_and_note(admin, crm_a, owner_a):
     form = admin.get("/c/alpha/contacts/new/").content.decode()
     created = admin.post(
-        "/c/alpha/contacts/new/", form_data(form, name="Neo", email="neo@x.io")
+        "/c/alpha/contacts/new/",
+        form_data(form, name="Neo", **{"emails-0-value": "neo@x.io"}),
     )
     contact = Contact.objects.get(name="Neo")
     assert created.url == f"/c/alpha/contacts/{contact.pk}/"
