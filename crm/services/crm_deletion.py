@@ -29,9 +29,7 @@ def _owned(crm: Crm, account: Any) -> None:
 
 
 @transaction.atomic
-def crm_schedule_deletion(
-    *, crm: Crm, account: Any, typed_name: str
-) -> Crm:
+def crm_schedule_deletion(*, crm: Crm, account: Any, typed_name: str) -> Crm:
     """Owner only, with the CRM's name typed (the door has just asked the owner to
     sign in again, with their second factor if they have one): the CRM
     locks now (logins, Enter, the API and open sessions are refused) and is purged
