@@ -6,7 +6,15 @@ from django.apps import apps
 from django.db import transaction
 
 from crm.entities import RECORD_KINDS
-from crm.models import ContactCompany, CrmScopedModel, CrmUser, DealContact, Note
+from crm.models import (
+    ContactCompany,
+    CrmScopedModel,
+    CrmUser,
+    DealContact,
+    Note,
+    RecordEmail,
+    RecordPhone,
+)
 from crm.services.record_deletion import records_delete
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
 
@@ -57,6 +65,22 @@ def linked_records(crm_a, crm_b):
         for record in (*companies, *deals):
             kind = type(record)._meta.model_name
             Note.objects.create(crm=crm, text="r", **{kind: record})
+        # Phones and e-mails of contacts and companies, two of each.
+        for n, record in enumerate((*contacts, *companies)):
+            kind = type(record)._meta.model_name
+            for position in range(2):
+                RecordPhone.objects.create(
+                    crm=crm,
+                    value=f"+380 67 {n}{position}",
+                    position=position,
+                    **{kind: record},
+                )
+                RecordEmail.objects.create(
+                    crm=crm,
+                    value=f"{kind}{n}.{position}@example.com",
+                    position=position,
+                    **{kind: record},
+                )
     return crm_a
 
 
