@@ -19,6 +19,7 @@ offers it again when it is back. A message is delivered at least once;
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from functools import partial
@@ -32,6 +33,11 @@ from outbox.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
+# After the broker refused a message, requests leave theirs to the relay this long
+# instead of each waiting on the broker again (per process).
+BROKER_RETRY_AFTER_SECONDS = 5
+_broker_down_until = [0.0]
+
 
 def outbox_enqueue(*, task, args: Sequence = ()) -> OutboxMessage:
     """Write ``task(*args)`` in the current transaction; offer it once it commits."""
@@ -40,7 +46,7 @@ def outbox_enqueue(*, task, args: Sequence = ()) -> OutboxMessage:
     return message
 
 
-def outbox_publish(*, message_ids: Iterable[int]) -> int:
+def outbox_publish(*, message_ids: Iterable[int], relay: bool = False) -> int:
     """Hand messages to the broker. A broker that is away leaves them for the
     relay, and never fails the caller. Returns how many were handed over."""
     from kombu.exceptions import OperationalError
@@ -49,10 +55,14 @@ def outbox_publish(*, message_ids: Iterable[int]) -> int:
 
     published = []
     for message_id in message_ids:
+        if not relay and time.monotonic() < _broker_down_until[0]:
+            # Failed a moment ago: no request waits on it again until then.
+            break
         try:
             # No retries: the relay is the retry, and a request must not wait.
             deliver.apply_async((message_id,), retry=False)
         except (OperationalError, OSError) as error:
+            _broker_down_until[0] = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
             logger.warning(
                 "Broker unavailable (%s): outbox message %s left for the relay.",
                 error,
@@ -83,7 +93,7 @@ def outbox_relay(*, batch: int = 200) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
-        published = outbox_publish(message_ids=ids) if ids else 0
+        published = outbox_publish(message_ids=ids, relay=True) if ids else 0
     forgotten = now - timedelta(days=settings.OUTBOX_KEEP_DONE_DAYS)
     old = OutboxMessage.objects.filter(done_at__lt=forgotten).values_list(
         "pk", flat=True

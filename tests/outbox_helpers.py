@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from outbox import services
 from outbox.models import OutboxMessage
 from outbox.tasks import deliver
 
@@ -14,6 +15,9 @@ def hold_tasks(monkeypatch, *task_names: str, broker_down: bool = False) -> list
 
     held: list[tuple[str, list]] = []
     original = deliver.apply_async
+    # A refusal here starts the process's back-off (outbox.services); it ends with
+    # the test, or the tests after it would find the broker "down" too.
+    monkeypatch.setattr(services, "_broker_down_until", [0.0])
 
     def apply_async(args=None, kwargs=None, **options):
         message = OutboxMessage.objects.filter(pk=args[0]).values("task", "args")

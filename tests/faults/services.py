@@ -1,0 +1,304 @@
+"""Throwaway services for the fault tests, each its own process on a free port.
+
+Redis and PostgreSQL here are this test run's own (a temporary folder, a port no one
+else uses), so stopping them touches nothing that other test runs share. The
+project runs against them as production runs it: gunicorn for the web, a Celery
+worker with beat for the jobs, each a subprocess with the URLs in its environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60
+# Django's file e-mail backend writes this line after every message.
+MESSAGE_END = "-" * 79 + "\n"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"not within {timeout} s: {what}")
+
+
+def _stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class RedisServer:
+    folder: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        # No persistence: a restart comes back empty, as the worst case does.
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self._answers, 10, "redis-server answering")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # as a crash would: nothing saved, no goodbye
+            self.process.wait()
+            self.process = None
+
+
+def _postgres_bin() -> Path:
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
+    )
+    if not versions:
+        raise RuntimeError("PostgreSQL's initdb and pg_ctl are not installed")
+    return versions[-1]
+
+
+@dataclass
+class PostgresServer:
+    folder: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    def url(self, name: str = "faults") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def _run(self, *command: str) -> None:
+        # initdb refuses to run as root: then as the postgres user.
+        if os.geteuid() == 0:
+            command = ("runuser", "-u", "postgres", "--", *command)
+        done = subprocess.run(command, capture_output=True, text=True, cwd="/")
+        if done.returncode:
+            raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr}")
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+        self._run(
+            str(_postgres_bin() / "initdb"), "-D", str(self.data), "-U", "postgres",
+            "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            str(_postgres_bin() / "pg_ctl"), "-D", str(self.data), "-o", options,
+            "-l", str(self.folder / "log"), "-w", "-t", "30", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        """``immediate``: every connection cut at once, recovery at the next start,
+        as after a crash of the server process."""
+        self._run(
+            str(_postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode,
+            "-w", "stop",
+        )  # fmt: skip
+
+    def createdb(self, name: str = "faults") -> None:
+        subprocess.run(
+            [str(_postgres_bin() / "createdb"), "-h", "127.0.0.1", "-p",
+             str(self.port), "-U", "postgres", name],
+            check=True, capture_output=True,
+        )  # fmt: skip
+
+
+def project_env(**values: str) -> dict[str, str]:
+    """The environment of a project process: this run's own services only."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_SETTINGS_MODULE", "CELERY_TASK_ALWAYS_EAGER"}
+        and not key.startswith("PYTEST")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_FORMAT": "console",
+            # A Redis that went away is tried again after a second, not five.
+            "REDIS_RETRY_AFTER": "1",
+            "OUTBOX_RELAY_SECONDS": "1",
+        }
+    )
+    env.update(values)
+    return env
+
+
+def run_python(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise RuntimeError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@dataclass
+class WebApp:
+    """The project under gunicorn, as production serves it."""
+
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn", "config.wsgi:application",
+                    "--bind", f"127.0.0.1:{self.port}", "--workers", "1",
+                    "--threads", "8", "--timeout", "60",
+                ],
+                cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        wait_for(self._answers, START_TIMEOUT_S, f"gunicorn at {self.url}")
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError("gunicorn exited:\n" + self.output())
+        try:
+            return requests.get(self.url + "/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop_process(self.process)
+
+
+@dataclass
+class Worker:
+    """A Celery worker with beat inside it (the relay runs every second), with a
+    prefork pool of one child: the child runs the tasks, the parent sees it die."""
+
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        schedule = self.log.with_suffix(".beat")
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
+                    "-s", str(schedule), "--pool=prefork", "--concurrency=1",
+                    "--loglevel=info", "--without-mingle", "--without-gossip",
+                    f"--hostname=faults-{os.getpid()}-{time.monotonic_ns()}@%h",
+                ],
+                cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        wait_for(
+            lambda: "ready." in self.output() or self._exited(),
+            START_TIMEOUT_S,
+            "the Celery worker ready",
+        )
+        if self._exited():
+            raise RuntimeError("the worker exited:\n" + self.output())
+
+    def _exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def children(self) -> list[int]:
+        """The pool's processes: the parent's children that are not beat's."""
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            fields = dict(
+                line.split(":\t", 1) for line in text.splitlines() if ":\t" in line
+            )
+            if fields.get("PPid", "").strip() == str(self.process.pid):
+                found.append(int(status.parent.name))
+        return found
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+        # Whatever of its group is left (beat, a pool child).
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def sent_emails(folder: Path) -> list[str]:
+    """Every complete e-mail in a file-backend folder (several may share a file)."""
+    messages = []
+    for file in sorted(folder.iterdir()):
+        messages += file.read_text(errors="replace").split(MESSAGE_END)[:-1]
+    return messages
