@@ -221,6 +221,11 @@ urlpatterns = [
     ),
     # Settings: custom fields, pipelines, the audit log and API keys
     path("settings/fields/", settings.custom_fields, name="custom_fields"),
+    path(
+        "settings/fields/<int:field_id>/",
+        settings.custom_field_edit,
+        name="custom_field_edit",
+    ),
     path("settings/pipelines/", settings.pipelines_settings, name="pipelines"),
     path(
         "settings/pipelines/<int:pipeline_id>/",

@@ -21,6 +21,7 @@ SAMPLE_KWARGS = {
     "task_id": 1,
     "task_type_id": 1,
     "import_id": 1,
+    "field_id": 1,
     "action": "archive",
     "entity": "company",
 }
@@ -35,6 +36,7 @@ ID_PARAMETERS = {
     "task_id",
     "task_type_id",
     "import_id",
+    "field_id",
 }
 # Pages of a CRM open to anyone, signed in there or not: they show no one's data.
 PUBLIC_PAGES = {"login", "password_forgot", "password_forgot_sent"}
@@ -137,6 +139,12 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
     task_b = TaskFactory(responsible=staff_b, text="B's task")
     foreign_ids["task_id"] = task_b.pk
     foreign_ids["task_type_id"] = TaskType.objects.create(crm=crm_b, name="B's").pk
+    from crm.models import CustomField
+
+    field_b = CustomField.objects.create(
+        crm=crm_b, entity="contact", name="B's field", type="text"
+    )
+    foreign_ids["field_id"] = field_b.pk
     kwargs = {"slug": crm_a.slug}
     kwargs.update({k: foreign_ids[k] for k in _params(pattern) & ID_PARAMETERS})
     if "action" in _params(pattern):
@@ -163,6 +171,9 @@ def test_admin_of_crm_a_using_ids_of_crm_b_gets_404(
     assert Task.objects.filter(crm=crm_a).count() == 0
     # The import routes neither undid nor ran CRM B's import.
     assert RecordImport.objects.get(pk=foreign_ids["import_id"]).status == "done"
+    # The custom field routes changed nothing of CRM B's field.
+    field_b.refresh_from_db()
+    assert (field_b.name, field_b.is_required) == ("B's field", False)
 
 
 @pytest.mark.parametrize("entity", ["contact", "company", "deal"])

@@ -37,7 +37,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @crm_view
 @crm_admin_required
 def custom_fields(request: HttpRequest) -> HttpResponse:
-    from crm.services.fields import custom_field_create, custom_field_delete
+    """The CRM's custom fields: create one, delete one, move one up or down
+    among its kind's fields (each its own small form, without JavaScript)."""
+    from crm.selectors.fields import custom_fields_list
+    from crm.services.fields import (
+        custom_field_create,
+        custom_field_delete,
+        custom_field_move,
+    )
 
     errors: list[str] = []
     if request.method == "POST":
@@ -45,6 +52,14 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
             if request.POST.get("delete"):
                 custom_field_delete(crm=request.crm, field_id=request.POST["delete"])
                 messages.success(request, _("Field deleted."))
+            elif request.POST.get("move"):
+                step = request.POST.get("step")
+                if step not in ("-1", "1"):
+                    raise ValidationError(_("Move a field up or down."))
+                custom_field_move(
+                    crm=request.crm, field_id=request.POST["move"], step=int(step)
+                )
+                messages.success(request, _("Field moved."))
             else:
                 custom_field_create(
                     crm=request.crm,
@@ -52,24 +67,61 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
                     name=request.POST.get("name", ""),
                     type=request.POST.get("type", ""),
                     options=request.POST.get("options", ""),
+                    is_required=bool(request.POST.get("is_required")),
                 )
                 messages.success(request, _("Field created."))
             return redirect("crm:custom_fields", slug=request.crm.slug)
         except ValidationError as error:
             errors = error.messages
+    fields = list(custom_fields_list(crm=request.crm))
+    # Up and Down move a field among the fields of its own kind of record.
+    for index, field in enumerate(fields):
+        before = fields[index - 1] if index else None
+        after = fields[index + 1] if index + 1 < len(fields) else None
+        field.can_move_up = before is not None and before.entity == field.entity
+        field.can_move_down = after is not None and after.entity == field.entity
     return render(
         request,
         "crm/settings/fields.html",
         {
-            "fields": CustomField.objects.for_crm(request.crm).order_by(
-                "entity", "position", "pk"
-            ),
+            "fields": fields,
             "entities": CustomField.Entity.choices,
             "types": CustomField.Type.choices,
             "errors": errors,
             "posted": request.POST,
         },
         status=400 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@crm_view
+@crm_admin_required
+def custom_field_edit(request: HttpRequest, field_id: int) -> HttpResponse:
+    """One custom field: its name, a select's options, whether it is required."""
+    from crm.forms.errors import form_add_service_errors
+    from crm.forms.fields import CustomFieldEditForm
+    from crm.services.fields import custom_field_update
+
+    field = CustomField.objects.for_crm(request.crm).by_id(field_id)
+    if field is None:
+        raise Http404
+    form = CustomFieldEditForm(
+        request.POST if request.method == "POST" else None, field=field
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            custom_field_update(crm=request.crm, field_id=field.pk, **form.changes())
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Field saved."))
+            return redirect("crm:custom_fields", slug=request.crm.slug)
+    return render(
+        request,
+        "crm/settings/field_edit.html",
+        {"field": field, "form": form},
+        status=400 if form.errors else 200,
     )
 
 
