@@ -332,8 +332,11 @@ SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", def
 ACCOUNT_PREVENT_ENUMERATION = True
 # Sensitive steps (deleting a CRM, downloading its export, changing the password, the
 # second factors themselves) ask again for what signs the Account in, if it was not
-# given in the last five minutes: with a second factor on, for that factor.
-ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# given in the last five minutes (ACCOUNT_REAUTHENTICATION_TIMEOUT seconds): with a
+# second factor on, for that factor.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int(
+    "ACCOUNT_REAUTHENTICATION_TIMEOUT", default=300
+)
 # An e-mail to the Account's address when its password, e-mail or second factors
 # change: the owner hears of a change they did not make.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
@@ -487,7 +490,9 @@ SPECTACULAR_SETTINGS = {
         "The REST API of one CRM. Send an API key from Settings → API as "
         "`Authorization: Bearer <key>`; the key decides the CRM and acts with full "
         "rights. Lists are paginated with `?page=` and `?page_size=` (at most 100). "
-        'Every error is `{"error": {"code", "message", "fields"}}`.'
+        'Every error is `{"error": {"code", "message", "fields"}}`. Integrations '
+        "written for amoCRM use amoCRM's API v4 at `/api/v4/` instead, with the "
+        "same keys: [its own docs](/api/v4/docs/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -496,6 +501,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Separate request and response shapes: ids and dates are never sent.
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/v4/ (amoCRM's API) has its own document: crm.amo.schema.
+    "PREPROCESSING_HOOKS": ["crm.amo.schema.without_v4"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.postprocess",

@@ -1,8 +1,10 @@
 """``/api/v4/``: amoCRM's paths, without a trailing slash (one is tolerated)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crm.amo import views
+from crm.amo.schema import SETTINGS
 
 app_name = "amo"
 
@@ -67,5 +69,9 @@ urlpatterns = [
     ),
     _path(E, views.RecordsView.as_view(), "records"),
     _path(rf"{E}/(?P<pk>{ID})", views.RecordView.as_view(), "record"),
+    path(
+        "schema/", SpectacularAPIView.as_view(custom_settings=SETTINGS), name="schema"
+    ),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="amo:schema"), name="docs"),
     re_path(r"^.*$", views.UnknownEndpointView.as_view(), name="unknown"),
 ]

@@ -37,6 +37,7 @@ from crm.amo.problems import (
     problem_exception_handler,
 )
 from crm.amo.renderers import AlwaysHal, HalJSONParser, HalJSONRenderer
+from crm.amo.schema import AmoAutoSchema
 from crm.api.parsers import SafeJSONParser
 from crm.models import Crm, CrmUser, Note, PipelineStatus, Task
 from crm.rights import Entity, can
@@ -74,6 +75,7 @@ class AmoView(APIView):
     renderer_classes: ClassVar[list] = [HalJSONRenderer]
     parser_classes: ClassVar[list] = [SafeJSONParser, HalJSONParser]
     content_negotiation_class = AlwaysHal
+    schema = AmoAutoSchema()
 
     def get_exception_handler(self):
         return problem_exception_handler
@@ -634,7 +636,7 @@ class ComplexView(RecordDoor):
     @extend_schema(
         summary="amoCRM: leads with their contact and company in one call",
         request=list,
-        responses={200: list},
+        responses={200: {"type": "array", "items": {"type": "object"}}},
     )
     def post(self, request: Request) -> Response:
         return idempotent(request, lambda: self._create(request))
