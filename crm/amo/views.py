@@ -153,7 +153,6 @@ class AccountView(AmoView):
             )
         ],
         responses={200: dict},
-        tags=["amoCRM v4"],
     )
     def get(self, request: Request) -> Response:
         return Response(shapes.account(request, self.crm, self.actor, self.with_()))
@@ -163,7 +162,6 @@ class UsersView(AmoView):
     @extend_schema(
         summary="amoCRM: users (with=role,group)",
         responses={200: dict, 204: None},
-        tags=["amoCRM v4"],
     )
     def get(self, request: Request) -> Response:
         with_ = self.with_()
@@ -178,9 +176,7 @@ class UsersView(AmoView):
 
 
 class UserView(AmoView):
-    @extend_schema(
-        summary="amoCRM: one user", responses={200: dict}, tags=["amoCRM v4"]
-    )
+    @extend_schema(summary="amoCRM: one user", responses={200: dict})
     def get(self, request: Request, pk: str) -> Response:
         user = (
             crm_users_by_id(crm=self.crm).select_related("group").filter(pk=pk).first()
@@ -199,7 +195,6 @@ class PipelinesView(AmoView):
     @extend_schema(
         summary="amoCRM: deal pipelines with their statuses",
         responses={200: dict},
-        tags=["amoCRM v4"],
     )
     def get(self, request: Request) -> Response:
         pipelines = list(pipelines_list(crm=self.crm).order_by("position", "pk"))
@@ -214,9 +209,7 @@ class PipelinesView(AmoView):
 
 
 class PipelineView(AmoView):
-    @extend_schema(
-        summary="amoCRM: one pipeline", responses={200: dict}, tags=["amoCRM v4"]
-    )
+    @extend_schema(summary="amoCRM: one pipeline", responses={200: dict})
     def get(self, request: Request, pk: str) -> Response:
         pipe = pipelines_list(crm=self.crm).filter(pk=pk).first()
         if pipe is None:
@@ -245,7 +238,6 @@ class PipelineStatusesView(AmoView):
     @extend_schema(
         summary="amoCRM: a pipeline's statuses (won 142, lost 143)",
         responses={200: dict},
-        tags=["amoCRM v4"],
     )
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipe = pipelines_list(crm=self.crm).filter(pk=pipeline_id).first()
@@ -262,9 +254,7 @@ class PipelineStatusesView(AmoView):
 
 
 class PipelineStatusView(AmoView):
-    @extend_schema(
-        summary="amoCRM: one status", responses={200: dict}, tags=["amoCRM v4"]
-    )
+    @extend_schema(summary="amoCRM: one status", responses={200: dict})
     def get(self, request: Request, pipeline_id: str, pk: str) -> Response:
         found = _pipeline_status(self.crm, pipeline_id, int(pk))
         if found is None:
@@ -279,7 +269,6 @@ class CustomFieldsView(AmoView):
     @extend_schema(
         summary="amoCRM: custom fields of contacts, companies or leads",
         responses={200: dict},
-        tags=["amoCRM v4"],
     )
     def get(self, request: Request, entity_type: str) -> Response:
         entity = self.entity()
@@ -302,9 +291,7 @@ class CustomFieldsView(AmoView):
 
 
 class CustomFieldView(AmoView):
-    @extend_schema(
-        summary="amoCRM: one custom field", responses={200: dict}, tags=["amoCRM v4"]
-    )
+    @extend_schema(summary="amoCRM: one custom field", responses={200: dict})
     def get(self, request: Request, entity_type: str, pk: str) -> Response:
         entity = self.entity()
         for item in shapes.predefined_fields(request, self.crm, entity):
@@ -444,7 +431,6 @@ class RecordDoor(AmoView):
         return saved
 
 
-@extend_schema(tags=["amoCRM v4"])
 class RecordsView(RecordDoor):
     """``GET|POST|PATCH /api/v4/{contacts,companies,leads}``."""
 
@@ -595,7 +581,6 @@ def _updated(
     }
 
 
-@extend_schema(tags=["amoCRM v4"])
 class RecordView(RecordDoor):
     """``GET|PATCH /api/v4/{contacts,companies,leads}/{id}``."""
 
@@ -626,7 +611,6 @@ class RecordView(RecordDoor):
         return Response(_updated(request, entity_type, request_id, record))
 
 
-@extend_schema(tags=["amoCRM v4"])
 class ComplexView(RecordDoor):
     """``POST /api/v4/leads/complex``: a lead with a new contact and company."""
 
@@ -761,7 +745,6 @@ def _note_text(raw: dict, path: str) -> str:
     )
 
 
-@extend_schema(tags=["amoCRM v4"])
 class NotesView(AmoView):
     """``GET|POST /api/v4/{entity}/notes`` and ``/api/v4/{entity}/{id}/notes``."""
 
@@ -883,7 +866,6 @@ class NotesView(AmoView):
         )
 
 
-@extend_schema(tags=["amoCRM v4"])
 class NoteView(AmoView):
     @extend_schema(summary="amoCRM: one note", responses={200: dict})
     def get(
@@ -944,7 +926,6 @@ def _task_result(raw: dict, path: str) -> str | None:
     return ""
 
 
-@extend_schema(tags=["amoCRM v4"])
 class TasksView(AmoView):
     """``GET|POST|PATCH /api/v4/tasks``."""
 
@@ -1127,7 +1108,6 @@ class TasksView(AmoView):
         )
 
 
-@extend_schema(tags=["amoCRM v4"])
 class TaskView(TasksView):
     http_method_names: ClassVar[list] = ["get", "patch", "head", "options"]
 
@@ -1154,7 +1134,6 @@ LINKABLE = {
 }
 
 
-@extend_schema(tags=["amoCRM v4"])
 class LinksView(AmoView):
     """``GET /{entity}/{id}/links``, ``POST /{entity}/{id}/link`` and ``/unlink``,
     and the batch ``POST /{entity}/link`` and ``/unlink`` (each item with its

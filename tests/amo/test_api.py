@@ -7,12 +7,23 @@ from __future__ import annotations
 import pytest
 
 from crm.amo import ids
-from crm.models import ApiKey, Contact, CustomField, Deal, Note, PipelineStatus, Task
+from crm.models import (
+    ApiKey,
+    Contact,
+    Crm,
+    CustomField,
+    Deal,
+    Note,
+    PipelineStatus,
+    Task,
+)
 from crm.services.apikeys import api_key_create
 from tests.api.helpers import api_client
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
+    CrmGroupFactory,
+    CrmUserFactory,
     DealFactory,
     PipelineFactory,
     PipelineStatusFactory,
@@ -72,6 +83,19 @@ def test_read_only_key_reads_but_may_not_write(crm_a, owner_a):
     assert client.get("/api/v4/account").status_code == 200
     assert_problem(_post(client, "/api/v4/contacts", [{"name": "X"}]), 403)
     assert not Contact.objects.exists()
+
+
+def test_a_closed_crm_is_a_403_problem_as_on_v1(crm_a, amo_a):
+    Crm.objects.filter(pk=crm_a.pk).update(status=Crm.Status.PURGING)
+    assert_problem(amo_a.get("/api/v4/account"), 403)
+    assert_problem(_post(amo_a, "/api/v4/contacts", [{"name": "Late"}]), 403)
+    assert not Contact.objects.exists()
+
+
+def test_missing_records_and_unknown_endpoints_are_404_problems(amo_a):
+    assert_problem(amo_a.get("/api/v4/contacts/999999"), 404)
+    assert_problem(amo_a.get("/api/v4/leads/pipelines/999999/statuses"), 404)
+    assert_problem(amo_a.get("/api/v4/catalogs"), 404)
 
 
 def test_every_429_says_when_to_come_back(amo_a, settings):
@@ -155,6 +179,23 @@ def test_filter_leads_by_status_pairs_with_won_as_142(amo_a, owner_a, pipeline):
     assert [(d["id"], d["status_id"]) for d in body["_embedded"]["leads"]] == [
         (won.pk, 142)
     ]
+
+
+def test_users_with_role_and_group(amo_a, crm_a, owner_a):
+    group = CrmGroupFactory(crm=crm_a, name="Sales team")
+    staff = CrmUserFactory(crm=crm_a, name="Sam Staff", group=group)
+    body = amo_a.get("/api/v4/users?with=role,group").json()
+    users = {u["id"]: u for u in body["_embedded"]["users"]}
+    assert set(users) == {owner_a.pk, staff.pk}
+    assert users[staff.pk]["_embedded"]["groups"] == [
+        {"id": group.pk, "name": "Sales team"}
+    ]
+    assert users[staff.pk]["rights"]["group_id"] == group.pk
+    [role] = users[staff.pk]["_embedded"]["roles"]
+    assert role["id"] != users[owner_a.pk]["_embedded"]["roles"][0]["id"]
+    plain = amo_a.get(f"/api/v4/users/{staff.pk}").json()
+    assert plain["name"] == "Sam Staff"
+    assert "_embedded" not in plain
 
 
 def test_unknown_with_is_ignored(amo_a):
@@ -244,14 +285,24 @@ def test_custom_fields_by_id_and_enum_and_cleared_with_null(amo_a, crm_a):
             "id": contact.pk,
             "custom_fields_values": [
                 {"field_id": note.pk, "values": None},
+                {"field_id": size.pk, "values": []},
                 {"field_code": "PHONE", "values": []},
             ],
         }
     ]
     assert amo_a.patch("/api/v4/contacts", patch, format="json").status_code == 200
     contact.refresh_from_db()
-    assert contact.custom == {str(size.pk): "M"}
+    assert contact.custom == {}
     assert contact.phone == ""
+    again = [
+        {
+            "id": contact.pk,
+            "custom_fields_values": [
+                {"field_id": size.pk, "values": [{"enum_id": enum_m}]}
+            ],
+        }
+    ]
+    assert amo_a.patch("/api/v4/contacts", again, format="json").status_code == 200
     read = amo_a.get(f"/api/v4/contacts/{contact.pk}").json()
     assert read["custom_fields_values"] == [
         {
