@@ -6,6 +6,7 @@ authentication, permission and throttle); only the shapes differ. ``ids`` holds
 the numbers amoCRM fixes (Won 142, Lost 143, the PHONE and EMAIL fields), ``params``
 reads PHP-style query strings, ``problems`` answers errors as
 ``application/problem+json``, ``renderers`` and ``pagination`` give HAL, ``shapes``
-turns our rows into amoCRM's entities and amoCRM's bodies into the services'
-arguments, ``idempotency`` keeps a retried create from making a second record, and
-``views`` call the same services as every other door."""
+turns our rows into amoCRM's entities and ``bodies`` amoCRM's bodies into the
+services' arguments, ``idempotency`` keeps a retried create from making a second
+record, ``views`` call the same services as every other door, and ``schema`` is the
+API's own OpenAPI document (``/api/v4/schema/``, ``/api/v4/docs/``)."""
