@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser_forms import form_data
 from tests.faults.services import (
     PostgresServer,
     RedisServer,
@@ -63,12 +64,20 @@ def outbox_folder(fault_folder):
 
 
 @pytest.fixture(scope="session")
-def app_env(redis_server, postgres_server, outbox_folder):
+def media_folder(fault_folder):
+    folder = fault_folder / "media"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_env(redis_server, postgres_server, outbox_folder, media_folder):
     return project_env(
         DATABASE_URL=postgres_server.url(),
         REDIS_URL=redis_server.url(),
         CACHE_KEY_PREFIX="faults",
         EMAIL_URL=f"filemail://{outbox_folder}",
+        MEDIA_ROOT=str(media_folder),
     )
 
 
@@ -113,6 +122,20 @@ def restored(server):
         # pg_ctl refuses to start a running server: nothing to restore then.
         with suppress(RuntimeError):
             server.start()
+
+
+def form_submit(session: requests.Session, url: str, having: str, **changes):
+    """GET the page, then POST what its form with a field ``having`` offers, with
+    ``changes`` typed in (``tests.browser_forms.form_data``)."""
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200, (url, page.status_code)
+    return session.post(
+        url,
+        data=form_data(page.text, having, **changes),
+        headers={"Referer": url},
+        allow_redirects=False,
+        timeout=15,
+    )
 
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

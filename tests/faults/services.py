@@ -19,6 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,6 +164,8 @@ def project_env(**values: str) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if key not in {"DJANGO_SETTINGS_MODULE", "CELERY_TASK_ALWAYS_EAGER"}
+        # Files on this run's disk, not in an object store the run did not start.
+        and key != "AWS_STORAGE_BUCKET_NAME"
         and not key.startswith("PYTEST")
     }
     env.update(
@@ -296,9 +299,18 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def sent_emails(folder: Path) -> list[str]:
-    """Every complete e-mail in a file-backend folder (several may share a file)."""
+def sql(url: str, query: str, *params) -> list[tuple]:
+    """Rows of a read in a throwaway database, as the test sees them."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        return connection.execute(query, params).fetchall()
+
+
+def sent_emails(folder: Path, to: str | None = None) -> list[str]:
+    """Every complete e-mail in a file-backend folder (several may share a file);
+    with ``to``, those to that address only."""
     messages = []
     for file in sorted(folder.iterdir()):
         messages += file.read_text(errors="replace").split(MESSAGE_END)[:-1]
+    if to is not None:
+        messages = [m for m in messages if f"\nTo: {to}\n" in m]
     return messages
