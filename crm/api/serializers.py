@@ -232,8 +232,15 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CustomField
-        fields = ["id", "entity", "name", "type", "options", "position"]
+        fields = ["id", "entity", "name", "type", "options", "position", "is_required"]
         read_only_fields = fields
+        extra_kwargs = {
+            "is_required": {
+                "help_text": gettext_lazy(
+                    "Whether the CRM's record forms require a value; the API does not."
+                )
+            }
+        }
 
 
 # --- records -------------------------------------------------------------------------

@@ -258,6 +258,7 @@ def test_custom_fields(api_a, crm_a):
         "type": "select",
         "options": ["A", "B"],
         "position": 0,
+        "is_required": False,
     }
     assert_error(api_a.get("/api/v1/custom-fields/?entity=task"), 400, "invalid")
 
