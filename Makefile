@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 NODE_TOOLS := node_modules/.installed
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: run test setup lint format bench screenshots clean
+.PHONY: run test test-production setup lint format bench screenshots clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,15 @@ test: setup $(NODE_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not production" $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-production
+
+# The production shape, a stage of its own: gunicorn, workers and beat from a
+# virtualenv of requirements.txt alone (built once under var/runtime/, again only
+# when requirements.txt changes), on PostgreSQL, Redis and an S3 API.
+test-production: setup
+	$(BIN)/python -m tests.production.runtime
+	$(BIN)/pytest -m production -p no:cacheprovider tests/production
 
 lint:
 	$(BIN)/ruff check --fix .
