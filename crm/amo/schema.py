@@ -142,6 +142,10 @@ IDEMPOTENCY_PARAMETER: dict[str, Any] = {
     ),
 }
 
+IDEMPOTENCY_CONFLICT = _(
+    "This Idempotency-Key came before with another body; use a new key."
+)
+
 SETTINGS = {
     "TITLE": "amoCRM API v4",
     "DESCRIPTION": _(
@@ -198,6 +202,12 @@ class AmoAutoSchema(AutoSchema):
         return super()._get_request_for_media_type(serializer, direction)
 
 
+# The lists that take page and limit (the others answer whole).
+PAGED = re.compile(
+    r"^/api/v4/(users|tasks|(leads|contacts|companies)(/\{record_id\})?(/notes)?)$"
+)
+
+
 def _problem(description: Any) -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{PROBLEM_COMPONENT}"}
     return {
@@ -245,12 +255,13 @@ def postprocess(result: dict, generator: Any, request: Any, public: bool) -> dic
             for code, description in PROBLEMS.items():
                 responses.setdefault(code, _problem(description))
             parameters = operation.setdefault("parameters", [])
-            if method == "get" and "204" in responses:
+            if method == "get" and PAGED.match(path):
                 parameters.extend(copy.deepcopy(LIST_PARAMETERS))
                 if tag in ENTITIES and path.count("/") == 3:
                     parameters.extend(copy.deepcopy(RECORD_LIST_PARAMETERS))
             if method == "post" and not path.endswith("/unlink"):
                 parameters.append(copy.deepcopy(IDEMPOTENCY_PARAMETER))
+                responses.setdefault("422", _problem(IDEMPOTENCY_CONFLICT))
             if not parameters:
                 del operation["parameters"]
     return result

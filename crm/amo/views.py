@@ -194,7 +194,7 @@ def _first_pipeline_id(crm: Crm) -> int | None:
 class PipelinesView(AmoView):
     @extend_schema(
         summary="amoCRM: deal pipelines with their statuses",
-        responses={200: dict},
+        responses={200: dict, 204: None},
     )
     def get(self, request: Request) -> Response:
         pipelines = list(pipelines_list(crm=self.crm).order_by("position", "pk"))
@@ -237,7 +237,7 @@ def _pipeline_status(crm: Crm, pipeline_id: Any, amo_id: int) -> PipelineStatus 
 class PipelineStatusesView(AmoView):
     @extend_schema(
         summary="amoCRM: a pipeline's statuses (won 142, lost 143)",
-        responses={200: dict},
+        responses={200: dict, 204: None},
     )
     def get(self, request: Request, pipeline_id: str) -> Response:
         pipe = pipelines_list(crm=self.crm).filter(pk=pipeline_id).first()
@@ -268,7 +268,7 @@ class PipelineStatusView(AmoView):
 class CustomFieldsView(AmoView):
     @extend_schema(
         summary="amoCRM: custom fields of contacts, companies or leads",
-        responses={200: dict},
+        responses={200: dict, 204: None},
     )
     def get(self, request: Request, entity_type: str) -> Response:
         entity = self.entity()
