@@ -24,16 +24,71 @@ def test_docker_compose_is_valid_against_the_compose_specification():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_docker_compose_has_the_five_services_and_shares_the_web_definition():
+def _compose() -> dict:
     import yaml
 
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_docker_compose_has_its_services_and_shares_the_web_definition():
+    services = _compose()["services"]
+    assert set(services) == {
+        "migrate", "web", "worker", "beat", "postgres", "redis", "minio",
+        "minio-bucket",
+    }  # fmt: skip
     assert "gunicorn" in " ".join(services["web"]["command"])
-    for name in ("worker", "beat"):
+    for name in ("migrate", "worker", "beat"):
         assert services[name]["image"] == services["web"]["image"]
         assert services[name]["environment"] == services["web"]["environment"]
+
+
+def test_docker_compose_starts_each_service_after_what_it_needs():
+    compose = _compose()
+    services = compose["services"]
+    for name, service in services.items():
+        for needed, how in service.get("depends_on", {}).items():
+            assert needed in services, (name, needed)
+            if how["condition"] == "service_healthy":
+                assert "healthcheck" in services[needed], (name, needed)
+            else:
+                assert how["condition"] == "service_completed_successfully"
+                assert services[needed]["restart"] == "no", needed
+        for volume in service.get("volumes", []):
+            assert volume.split(":")[0] in compose["volumes"], volume
+    for name in ("web", "worker", "beat"):
+        assert set(services[name]["depends_on"]) == {
+            "postgres", "redis", "minio-bucket", "migrate",
+        }  # fmt: skip
+    for name in ("web", "worker", "postgres", "redis", "minio"):
+        assert "healthcheck" in services[name], name
+
+
+def test_docker_compose_keeps_files_in_minio_and_queues_on_disk():
+    services = _compose()["services"]
+    env = services["web"]["environment"]
+    assert env["AWS_S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert env["AWS_S3_ADDRESSING_STYLE"] == "path"
+    assert env["LOG_FORMAT"] == "json"
+    assert "SENTRY_DSN" in env
+    # The one-shot service makes the bucket the processes are given.
+    bucket_env = services["minio-bucket"]["environment"]
+    assert bucket_env["BUCKET"] == env["AWS_STORAGE_BUCKET_NAME"]
+    assert 'mc mb --ignore-existing "minio/$$BUCKET"' in " ".join(
+        services["minio-bucket"]["entrypoint"]
+    )
+    redis = " ".join(services["redis"]["command"])
+    assert "--appendonly yes" in redis
+    assert any(v.endswith(":/data") for v in services["redis"]["volumes"])
+
+
+def test_docker_compose_runs_one_beat_and_no_worker_schedules():
+    services = _compose()["services"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert "beat" in services["beat"]["command"]
+    for name, service in services.items():
+        if name != "beat":
+            command = service.get("command", [])
+            assert "-B" not in command and "--beat" not in command, name
 
 
 def _run_django(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
