@@ -36,7 +36,7 @@ def test_company_contact_and_deal_stay_linked_after_an_edit(project_tab: Page):
 
     tab.goto(crm_url + "contacts/new/")
     tab.fill("#id_name", "Olga Petrenko")
-    tab.fill("#id_phone", "+380 67 000 00 00")
+    tab.fill("#id_phones-0-value", "+380 67 000 00 00")
     _pick(tab, "companies", "acme", "Acme Ltd")
     tab.get_by_role("button", name="Save").click()
     expect(tab.locator("main")).to_contain_text("Acme Ltd")
@@ -52,7 +52,7 @@ def test_company_contact_and_deal_stay_linked_after_an_edit(project_tab: Page):
     expect(tab.locator("main")).to_contain_text("Acme Ltd")
 
     tab.goto(contact_url + "edit/")
-    tab.fill("#id_phone", "+380 67 123 45 67")
+    tab.fill("#id_phones-0-value", "+380 67 123 45 67")
     tab.get_by_role("button", name="Save").click()
     expect(tab).to_have_url(re.compile(r"/contacts/\d+/$"))
     expect(tab.locator("main")).to_contain_text("+380 67 123 45 67")
