@@ -54,26 +54,37 @@ def outbox_publish(*, message_ids: Iterable[int], relay: bool = False) -> int:
     from outbox.tasks import deliver
 
     published = []
-    for message_id in message_ids:
-        if not relay and time.monotonic() < _broker_down_until[0]:
-            # Failed a moment ago: no request waits on it again until then.
-            break
-        try:
-            # No retries: the relay is the retry, and a request must not wait.
-            deliver.apply_async((message_id,), retry=False)
-        except (OperationalError, OSError) as error:
-            _broker_down_until[0] = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
-            logger.warning(
-                "Broker unavailable (%s): outbox message %s left for the relay.",
-                error,
-                message_id,
-            )
-            break
-        published.append(message_id)
-    if published:
-        OutboxMessage.objects.filter(pk__in=published).update(
-            published_at=timezone.now(), publish_count=F("publish_count") + 1
+    with transaction.atomic():
+        # Held until they are marked: a worker that takes one at once waits for
+        # that, a moment. A row someone else holds is theirs (the relay offering
+        # it, a worker running it): waiting for it would hold the request for as
+        # long as the task runs.
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(message_ids), done_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
+        for message_id in ids:
+            if not relay and time.monotonic() < _broker_down_until[0]:
+                # Failed a moment ago: no request waits on it again until then.
+                break
+            try:
+                # No retries: the relay is the retry, and a request must not wait.
+                deliver.apply_async((message_id,), retry=False)
+            except (OperationalError, OSError) as error:
+                _broker_down_until[0] = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
+                logger.warning(
+                    "Broker unavailable (%s): outbox message %s left for the relay.",
+                    error,
+                    message_id,
+                )
+                break
+            published.append(message_id)
+        if published:
+            OutboxMessage.objects.filter(pk__in=published).update(
+                published_at=timezone.now(), publish_count=F("publish_count") + 1
+            )
     return len(published)
 
 

@@ -29,6 +29,8 @@ owner = OwnerCrmUserFactory(crm=crm)
 member = CrmUserFactory(crm=crm, email="member@faults.example", role=CrmUser.Role.ADMIN)
 # Asks for e-mails while the broker is away: no other test mails this address.
 forgetful = CrmUserFactory(crm=crm, email="forgetful@faults.example")
+# Waits for an e-mail while the worker sending it is killed.
+patient = CrmUserFactory(crm=crm, email="patient@faults.example")
 _, raw_key = api_key_create(crm=crm, name="Faults", created_by=owner)
 print(
     json.dumps(
@@ -38,6 +40,7 @@ print(
             "crm_id": crm.pk,
             "member": member.email,
             "forgetful": forgetful.email,
+            "patient": patient.email,
             "password": DEFAULT_PASSWORD,
             "api_key": raw_key,
         }

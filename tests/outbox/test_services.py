@@ -3,15 +3,17 @@ and requests stop waiting on it for a while; the relay keeps trying."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+from django.db import connection, connections, transaction
 from kombu.exceptions import OperationalError
 
 from crm.tasks import send_memberships_email
 from outbox import services
 from outbox.models import OutboxMessage
-from outbox.services import outbox_enqueue, outbox_relay
+from outbox.services import outbox_enqueue, outbox_publish, outbox_relay
 from outbox.tasks import deliver
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +80,34 @@ def test_requests_try_the_broker_again_once_the_back_off_is_over(
     assert third.published_at is not None and third.publish_count == 1
     skipped.refresh_from_db()
     assert skipped.published_at is None  # still the relay's
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update_skip_locked,
+    reason="one writer at a time: nothing to wait on",
+)
+def test_a_request_does_not_wait_on_a_worker_running_its_message(broker):
+    """The worker took the message (it holds the row) before the request marked it
+    published: the request goes on, the worker's run is not waited for."""
+    message = OutboxMessage.objects.create(task=send_memberships_email.name)
+    taken, finished = threading.Event(), threading.Event()
+
+    def worker():
+        with transaction.atomic():
+            OutboxMessage.objects.select_for_update().get(pk=message.pk)
+            taken.set()
+            finished.wait(10)
+        connections.close_all()
+
+    running = threading.Thread(target=worker)
+    running.start()
+    try:
+        assert taken.wait(10)
+        started = time.monotonic()
+        assert outbox_publish(message_ids=[message.pk]) == 0
+        assert time.monotonic() - started < 2
+    finally:
+        finished.set()
+        running.join()
+    assert broker.offered == []
