@@ -150,6 +150,10 @@ def _api_keys_page(request: HttpRequest, form: ApiKeyForm) -> HttpResponse:
             "raw_key": new_key[1] if new_key else "",
             "api_root": request.build_absolute_uri("/api/v1/"),
             "api_docs": reverse("api:docs"),
+            # amoCRM's clients ask for the account's address and add /api/v4/.
+            "amo_address": request.build_absolute_uri("/").rstrip("/"),
+            "amo_root": request.build_absolute_uri("/api/v4/"),
+            "amo_docs": reverse("amo:docs"),
         },
         status=400 if form.errors else 200,
     )

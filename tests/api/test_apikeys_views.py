@@ -96,6 +96,15 @@ def test_creating_a_key_shows_it_once_and_stores_a_hash(admin, crm_a, owner_a):
     assert api_key.last_used_at is not None
 
 
+def test_the_page_says_what_to_give_an_amocrm_integration(admin, crm_a):
+    page = admin.get(keys_url(crm_a)).content.decode()
+    hint = re.search(r'data-testid="amo-move-in">(.*?)</p>', page, re.S).group(1)
+    assert "<code>http://testserver/api/v4/</code>" in hint
+    assert "<code>http://testserver</code>" in hint
+    assert 'href="/api/v4/docs/"' in hint
+    assert admin.get("/api/v4/docs/").status_code == 200
+
+
 def test_the_raw_key_is_in_no_url_and_never_whole_in_the_session_or_a_cookie(
     admin, crm_a
 ):
