@@ -108,11 +108,13 @@ def custom_field_update(
         ]
         if held:
             raise ValidationError(
-                _(
-                    "Records still have %(options)s: change them before taking "
-                    "the option away."
-                )
-                % {"options": ", ".join(f"“{o}”" for o in held)}
+                {
+                    "options": _(
+                        "Records still have %(options)s: change them before "
+                        "taking the option away."
+                    )
+                    % {"options": ", ".join(f"“{o}”" for o in held)}
+                }
             )
         field.options = options
     field.is_required = bool(is_required)

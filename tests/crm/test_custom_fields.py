@@ -1,5 +1,7 @@
 """Custom fields: deleting one takes its values off every record of its CRM."""
 
+import re
+
 import pytest
 from django.http import Http404
 
@@ -170,7 +172,12 @@ def test_an_option_records_still_hold_cannot_be_taken_away(admin, crm_a, owner_a
         f"{FIELDS_URL}{source.pk}/", form_data(page, name="Origin", options="Fair")
     )
     assert refused.status_code == 400
-    assert "Records still have “Web”" in refused.content.decode()
+    # Beside the options box.
+    assert re.search(
+        r'<textarea name="options"[^>]*>\s*Fair</textarea>\s*'
+        r'<ul class="errorlist"[^>]*><li>Records still have “Web”',
+        refused.content.decode(),
+    )
     # What was typed is still on the page.
     assert 'value="Origin"' in refused.content.decode()
     source.refresh_from_db()
