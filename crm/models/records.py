@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -38,11 +40,40 @@ class CrmRecord(CrmScopedModel):
         abstract = True
 
 
+class TrigramIndex(GinIndex):
+    """Finds a fragment of text (``LIKE '%…%'``: Django's ``contains``, and
+    ``icontains`` on an ``Upper()`` expression) through pg_trgm's trigrams of its
+    last expression, the CRM first through btree_gin (both installed by
+    migration 0026), so a search reads the matches, not the table.
+
+    On another database (SQLite, the default for small data) it is a plain index
+    on the same expressions, which such a search does without."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = models.Index(
+            *(
+                e.get_source_expressions()[0] if isinstance(e, OpClass) else e
+                for e in self.expressions
+            ),
+            name=self.name,
+        )
+        return plain.create_sql(model, schema_editor, **kwargs)
+
+
+def trigram_index(expression, *, name: str) -> TrigramIndex:
+    """A search index of ``expression`` within each CRM (``TrigramIndex``)."""
+    return TrigramIndex(F("crm"), OpClass(expression, name="gin_trgm_ops"), name=name)
+
+
 def _record_indexes(prefix: str) -> list[models.Index]:
     return [
         models.Index(fields=["crm", "responsible"], name=f"{prefix}_crm_resp"),
         models.Index(fields=["crm", "is_archived", "-id"], name=f"{prefix}_crm_list"),
         models.Index(fields=["crm", "name"], name=f"{prefix}_crm_name"),
+        # Search by any part of the name, in any case (``name__icontains``).
+        trigram_index(Upper("name"), name=f"{prefix}_crm_name_trgm"),
     ]
 
 
@@ -156,6 +187,8 @@ class RecordPhone(ContactPoint):
             models.Index(fields=["crm", "contact"], name="phone_crm_contact"),
             models.Index(fields=["crm", "company"], name="phone_crm_company"),
             models.Index(fields=["crm", "match_key"], name="phone_crm_key"),
+            # Search by a fragment of the number (``digits__contains``).
+            trigram_index(F("digits"), name="phone_crm_digits_trgm"),
         ]
         constraints = [_on_exactly_one_record("phone")]
 
@@ -189,6 +222,8 @@ class RecordEmail(ContactPoint):
             models.Index(fields=["crm", "contact"], name="email_crm_contact"),
             models.Index(fields=["crm", "company"], name="email_crm_company"),
             models.Index(fields=["crm", "value"], name="email_crm_value"),
+            # Search by a fragment of the (lower-case) address (``value__contains``).
+            trigram_index(F("value"), name="email_crm_value_trgm"),
         ]
         constraints = [_on_exactly_one_record("email")]
 
@@ -218,6 +253,13 @@ class Deal(CrmRecord):
         indexes = [
             *_record_indexes("deal"),
             models.Index(fields=["crm", "pipeline", "status"], name="deal_crm_board"),
+            # A board column's newest cards, and each column's count and sum read
+            # from the index alone (selectors/pipelines.py).
+            models.Index(
+                fields=["crm", "status", "-id"],
+                include=["is_archived", "amount"],
+                name="deal_crm_column",
+            ),
         ]
 
     def __str__(self) -> str:
