@@ -254,7 +254,7 @@ def test_the_other_crm_answers_its_own_records_alike(
 def test_the_page_ignores_what_names_no_filter(web_a, world, query):
     page = web_a.get(reverse("crm:contact_list", kwargs={"slug": "alpha"}), query)
     assert page.status_code == 200
-    assert page.context["page"].paginator.count >= 1
+    assert page.context["count"].value >= 1
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -35,8 +34,10 @@ from crm.selectors.layouts import (
     cell_value,
     list_layout_get,
     parse_sort,
+    records_for_columns,
     records_sorted,
 )
+from crm.selectors.paging import AFTER, BEFORE, Count, count_up_to, keyset_page
 from crm.selectors.records import records_filtered
 from crm.selectors.tasks import record_open_tasks
 from crm.selectors.timeline import TIMELINE_MAX, TIMELINE_PAGE, record_timeline
@@ -102,7 +103,19 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     )
     if entity == "deal":
         records = records.select_related("status", "pipeline")
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    records = records_for_columns(records, layout.columns, crm=request.crm)
+    # Pages follow each other by keyset, counted only up to a limit: the cost
+    # of a page does not grow with the CRM (selectors/paging.py).
+    page = keyset_page(
+        records,
+        after=request.GET.get(AFTER),
+        before=request.GET.get(BEFORE),
+        size=PAGE_SIZE,
+    )
+    if page.has_other_pages:
+        count = count_up_to(records)
+    else:
+        count = Count(len(page), exact=True)
     page_params = dict(params)
     if parse_sort(request.GET.get("sort"), layout.available):
         page_params["sort"] = layout.sort.value
@@ -114,6 +127,9 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
             "title": record_kind(entity).label,
             "kind": record_kind(entity),
             "page": page,
+            "count": count,
+            "next_link": page.link(AFTER),
+            "previous_link": page.link(BEFORE),
             "columns": layout.columns,
             "sort": layout.sort,
             "rows": [
