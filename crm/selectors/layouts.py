@@ -11,11 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Expression, F, QuerySet
+from django.db.models import Expression, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm.models import Crm, CrmUser, CustomField, ListLayout
+from crm.models import (
+    Crm,
+    CrmUser,
+    CustomField,
+    ListLayout,
+    RecordEmail,
+    RecordPhone,
+)
 from crm.rights import Entity
 from crm.selectors.records import PAGE_CUSTOM_PREFIX, CustomValueText
 
@@ -35,7 +42,8 @@ class Column:
     key: str
     label: Any
     # How the cell is drawn (crm/records/list.html): "id", "name", "text", "money",
-    # "status", "user", "date", "custom".
+    # "status", "user", "date", "custom"; "points" is every phone or e-mail of a
+    # contact or company, in its order (``records_for_columns`` fetches them).
     kind: str
     # What the rows are sorted by, ascending; the record's id breaks ties.
     sort_by: tuple[str | Expression, ...]
@@ -47,6 +55,19 @@ class Column:
             self.custom_field is not None
             and self.custom_field.type == CustomField.Type.NUMBER
         )
+
+
+# The related rows a "points" column shows, by its key.
+POINT_MODELS = {"phones": RecordPhone, "emails": RecordEmail}
+
+
+def _first_point(model, owner: str) -> Subquery:
+    """The value of a record's first phone or e-mail, to sort by."""
+    return Subquery(
+        model.objects.filter(**{owner: OuterRef("pk")})
+        .order_by("position", "pk")
+        .values("value")[:1]
+    )
 
 
 def _standard_columns(entity: str) -> list[Column]:
@@ -61,6 +82,29 @@ def _standard_columns(entity: str) -> list[Column]:
         columns += [
             Column("email", _("Email"), "text", ("email",)),
             Column("phone", _("Phone"), "text", ("phone",)),
+        ]
+    if entity in (Entity.CONTACT, Entity.COMPANY):
+        # Every phone and e-mail, sorted by the first (a contact keeps its first
+        # in its own row).
+        contact = entity == Entity.CONTACT
+        columns += [
+            Column(
+                "phones",
+                _("All phones"),
+                "points",
+                ("phone",) if contact else (_first_point(RecordPhone, entity),),
+            ),
+            Column(
+                "emails",
+                _("All emails"),
+                "points",
+                ("email",) if contact else (_first_point(RecordEmail, entity),),
+            ),
+        ]
+    if entity == Entity.COMPANY:
+        columns += [
+            Column("website", _("Website"), "text", ("website",)),
+            Column("address", _("Address"), "text", ("address",)),
         ]
     if entity == Entity.DEAL:
         columns += [
@@ -188,8 +232,23 @@ def records_sorted(records: QuerySet, sort: Sort | None) -> QuerySet:
     return records.order_by(*order)
 
 
+def records_for_columns(
+    records: QuerySet, columns: Iterable[Column], *, crm: Crm
+) -> QuerySet:
+    """``records`` with what ``columns`` show besides the record's own row (its
+    phones and e-mails) fetched for a whole page at once."""
+    lookups = [
+        Prefetch(column.key, queryset=POINT_MODELS[column.key].objects.for_crm(crm))
+        for column in columns
+        if column.kind == "points"
+    ]
+    return records.prefetch_related(*lookups) if lookups else records
+
+
 def cell_value(record: Any, column: Column) -> Any:
     """What a record shows in ``column``: a value for the template to draw."""
+    if column.kind == "points":
+        return ", ".join(point.value for point in getattr(record, column.key).all())
     if column.custom_field is not None:
         value = (record.custom or {}).get(str(column.custom_field.pk))
         if isinstance(value, list):

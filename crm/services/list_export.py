@@ -31,6 +31,7 @@ from crm.selectors.layouts import (
     Column,
     cell_value,
     list_layout_get,
+    records_for_columns,
     records_sorted,
 )
 from crm.selectors.records import records_filtered
@@ -80,6 +81,7 @@ def list_export_prepare(
     records = records_sorted(records, layout.sort)
     if entity == "deal":
         records = records.select_related("status", "pipeline")
+    records = records_for_columns(records, layout.columns, crm=crm)
     return ListExport(entity=entity, columns=list(layout.columns), records=records)
 
 
