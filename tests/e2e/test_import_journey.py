@@ -117,6 +117,15 @@ def test_import_fifty_contacts_find_export_and_undo(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Client 07")
 
+    # Both its phones as a column of the list, the search kept.
+    tab.get_by_role("link", name="Columns").click()
+    tab.get_by_label("All phones", exact=True).check()
+    tab.get_by_role("button", name="Save").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("td[data-column=phones]")).to_have_text(
+        "+380 50 007 11 22, 044 007 33 44"
+    )
+
     # The filtered list as a workbook.
     tab.get_by_label("Export as").select_option("xlsx")
     with tab.expect_download() as download:
@@ -132,6 +141,7 @@ def test_import_fifty_contacts_find_export_and_undo(
     client = dict(zip(header, exported[1], strict=True))
     assert client["Name"] == "Client 07"
     assert client["Phone"] == "+380 50 007 11 22"
+    assert client["All phones"] == "+380 50 007 11 22, 044 007 33 44"
 
     # Olga has the imported name and both her numbers meanwhile.
     tab.goto(olga_url)
