@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 NODE_TOOLS := node_modules/.installed
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: run test test-production setup lint format bench screenshots clean
+.PHONY: run test test-production setup lint format bench loadtest screenshots clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ screenshots: setup $(NODE_TOOLS)
 
 bench: setup
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Owners and integrations (bench/locustfile.py) on gunicorn, a worker and beat with
+# their own PostgreSQL and Redis, restarted mid-run; figures in BENCHMARKS.md.
+loadtest: setup
+	$(BIN)/python bench/loadtest.py
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache node_modules
