@@ -252,6 +252,10 @@ def test_another_crms_field_cannot_be_edited_or_moved(admin, crm_a, crm_b):
         assert moved.status_code == 404
     theirs.refresh_from_db()
     assert (theirs.name, theirs.is_required, theirs.position) == ("X", False, 1)
+    # An id too long for the database is no field either.
+    too_long = "9" * 30
+    assert admin.get(f"{FIELDS_URL}{too_long}/").status_code == 404
+    assert admin.post(FIELDS_URL, {"move": too_long, "step": "1"}).status_code == 404
 
 
 def test_the_services_refuse_another_crms_field(crm_a, crm_b):
