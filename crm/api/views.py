@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.pagination import RecordCursorPagination
 from crm.api.serializers import (
     CUSTOM_FILTER_PARAMETER,
     BulkDeleteResultSerializer,
@@ -168,6 +169,7 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
     entity: ClassVar[str]
     list_query: ClassVar[type[serializers.Serializer]]
     save_service: ClassVar[Callable[..., Model]]
+    pagination_class = RecordCursorPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet:

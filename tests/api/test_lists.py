@@ -94,26 +94,45 @@ def test_links_and_custom_values_in_a_list(api_a, records):
     assert deals[1]["contact_ids"] == [] and deals[1]["company_id"] is None
 
 
-def test_pages_have_drfs_shape(api_a, crm_a, staff_a):
+def test_pages_have_drfs_shape_with_cursors(api_a, crm_a, staff_a):
     empty = api_a.get("/api/v1/contacts/").json()
     assert empty == {"count": 0, "next": None, "previous": None, "results": []}
 
     Contact.objects.bulk_create(
         [Contact(crm=crm_a, responsible=staff_a, name=f"C{i}") for i in range(5)]
     )
-    second = api_a.get("/api/v1/contacts/?page_size=2&page=2").json()
+    first = api_a.get("/api/v1/contacts/?page_size=2").json()
+    assert first["previous"] is None
+    second = api_a.get(first["next"]).json()
     assert list(second) == ["count", "next", "previous", "results"]
     assert second["count"] == 5
-    assert "page=3" in second["next"] and "page_size=2" in second["next"]
-    assert "page_size=2" in second["previous"]
+    assert "after=" in second["next"] and "page_size=2" in second["next"]
+    assert "before=" in second["previous"] and "page_size=2" in second["previous"]
     assert [row["name"] for row in second["results"]] == ["C2", "C3"]
+    third = api_a.get(second["next"]).json()
+    assert [row["name"] for row in third["results"]] == ["C4"]
+    assert third["next"] is None
+    back = api_a.get(third["previous"]).json()
+    assert [row["name"] for row in back["results"]] == ["C2", "C3"]
 
 
-@pytest.mark.parametrize("page", ["", "two", "0", "4"])
-def test_a_page_that_is_not_one_of_the_list_is_a_404(api_a, crm_a, staff_a, page):
+def test_a_page_number_is_refused_with_a_way_forward(api_a, staff_a):
     ContactFactory.create_batch(3, responsible=staff_a)
-    response = api_a.get(f"/api/v1/contacts/?page_size=1&page={page}")
-    assert_error(response, 404, "not_found")
+    response = api_a.get("/api/v1/contacts/?page_size=1&page=2")
+    assert_error(response, 400, "invalid")
+    assert "next" in response.content.decode()
+
+
+@pytest.mark.parametrize("cursor", ["", "two", "W10", "WyJ4Il0", "x" * 3000])
+def test_a_cursor_that_is_not_one_of_the_list_gives_the_first_page(
+    api_a, staff_a, cursor
+):
+    ContactFactory.create_batch(3, responsible=staff_a)
+    first = api_a.get("/api/v1/contacts/?page_size=1").json()["results"]
+    for key in ("after", "before"):
+        response = api_a.get(f"/api/v1/contacts/?page_size=1&{key}={cursor}")
+        assert response.status_code == 200
+        assert response.json()["results"] == first
 
 
 # --- the selectors: the CRM and the actor's rights ---------------------------------

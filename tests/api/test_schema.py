@@ -76,7 +76,7 @@ def test_the_documented_paths(db, openapi):
     contacts_list = openapi["paths"]["/api/v1/contacts/"]["get"]
     names = {p["name"] for p in contacts_list["parameters"]}
     assert {"q", "email", "phone", "responsible_id", "archived", "ordering"} <= names
-    assert {"page", "page_size"} <= names
+    assert {"after", "before", "page_size"} <= names
 
 
 def test_request_bodies_refuse_unknown_keys_in_the_schema_too(db, openapi):
