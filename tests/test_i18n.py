@@ -352,6 +352,8 @@ class _VisibleText(HTMLParser):
 LATIN_ALLOWED = {
     *("CRM", "API", "ID", "UTC", "JSON", "CSV", "ZIP", "REST", "email", "Email"),
     *("Portal", "Authorization", "Bearer", "key", "English"),
+    # Names of products and file formats.
+    *("Excel", "xlsx", "XLSX", "amoCRM", "Kommo"),
     # ISO 4217 codes, which money shows beside the amount in every language.
     *("USD", "EUR", "UAH"),
 }
