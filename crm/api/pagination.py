@@ -89,6 +89,7 @@ class RecordCursorPagination(BasePagination):
             after=request.query_params.get(AFTER),
             before=request.query_params.get(BEFORE),
             size=self._page_size(request),
+            fetch=view.page_rows() if hasattr(view, "page_rows") else None,
         )
         self.page = page
         if page.has_other_pages:

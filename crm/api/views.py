@@ -187,6 +187,11 @@ class RecordViewSet(mixins.ListModelMixin, ApiViewSet):
         )
         return records.prefetch_related(*self._relations())
 
+    def page_rows(self) -> QuerySet:
+        """Where a page's records are read by id, with their links
+        (``RecordCursorPagination``)."""
+        return self.queryset.model.objects.prefetch_related(*self._relations())
+
     def _relations(self) -> list:
         return record_relations(crm=self.crm, actor=self.actor, entity=self.entity)
 

@@ -137,48 +137,65 @@ def _beyond(parts: list[_Part], values: list[Any], *, forward: bool) -> Q:
 
 
 def keyset_page(
-    records: QuerySet, *, after: Any = None, before: Any = None, size: int
+    records: QuerySet,
+    *,
+    after: Any = None,
+    before: Any = None,
+    size: int,
+    fetch: QuerySet | None = None,
 ) -> KeysetPage:
     """A page of ``size`` rows of ``records`` (ordered, the id last) after the
-    row ``after`` names, or before the one ``before`` names, or the first."""
+    row ``after`` names, or before the one ``before`` names, or the first.
+
+    The page's ids and sort values are read first, alone: that query reads the
+    order's index, where one that reads whole rows can lead PostgreSQL to walk
+    the primary key through other CRMs' rows, expecting this CRM's to come
+    soon. Then those rows are read by id from ``fetch`` (the same model, with
+    what the page shows alongside: ``select_related``, ``prefetch_related``), or
+    from ``records`` again, whose filters (a search) would then run twice."""
     parts = _parts(records)
+    keys = [f"{_KEY}_{i}" for i in range(len(parts))]
     keyed = records.annotate(
-        **{f"{_KEY}_{i}": part.expression for i, part in enumerate(parts)}
+        **{key: part.expression for key, part in zip(keys, parts, strict=True)}
     )
     direction, cursor = AFTER, cursor_decode(after)
     if cursor is None and before:
         direction, cursor = BEFORE, cursor_decode(before)
     if cursor is not None and len(cursor) != len(parts):
         cursor = None
-    rows = None
+    found = None
     if cursor is not None:
         forward = direction == AFTER
         try:
             query = keyed.filter(_beyond(parts, cursor, forward=forward))
             if not forward:
                 query = query.reverse()
-            rows = list(query[: size + 1])
+            found = list(query.values_list("pk", *keys)[: size + 1])
         except (ValidationError, ValueError, TypeError, OverflowError):
             # A value that does not fit its column: not a cursor of this list.
-            rows, cursor = None, None
-    if not rows:  # no cursor, one that does not fit, or nothing beyond it
-        rows, cursor, direction = list(keyed[: size + 1]), None, AFTER
-    more = len(rows) > size
-    rows = rows[:size]
-    if direction == BEFORE:
-        rows.reverse()
-
-    def values(row) -> str:
-        return cursor_encode([getattr(row, f"{_KEY}_{i}") for i in range(len(parts))])
-
-    if not rows:
+            found, cursor = None, None
+    if not found:  # no cursor, one that does not fit, or nothing beyond it
+        found = list(keyed.values_list("pk", *keys)[: size + 1])
+        cursor, direction = None, AFTER
+    if not found:
         return KeysetPage([], None, None)
+    more = len(found) > size
+    found = found[:size]
+    if direction == BEFORE:
+        found.reverse()
+    by_id = {
+        row.pk: row
+        for row in (fetch if fetch is not None else records)
+        .filter(pk__in=[values[0] for values in found])
+        .order_by()
+    }
+    rows = [by_id[values[0]] for values in found if values[0] in by_id]
     has_next = more if direction == AFTER else True
     has_previous = cursor is not None if direction == AFTER else more
     return KeysetPage(
         rows,
-        values(rows[-1]) if has_next else None,
-        values(rows[0]) if has_previous else None,
+        cursor_encode(list(found[-1][1:])) if has_next else None,
+        cursor_encode(list(found[0][1:])) if has_previous else None,
     )
 
 

@@ -101,9 +101,15 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
         ),
         layout.sort,
     )
-    if entity == "deal":
-        records = records.select_related("status", "pipeline")
-    records = records_for_columns(records, layout.columns, crm=request.crm)
+    # A page's records, read by id with what their columns show.
+    shown = (
+        ("responsible", "status", "pipeline") if entity == "deal" else ("responsible",)
+    )
+    fetch = records_for_columns(
+        record_kind(entity).model.objects.select_related(*shown),
+        layout.columns,
+        crm=request.crm,
+    )
     # Pages follow each other by keyset, counted only up to a limit: the cost
     # of a page does not grow with the CRM (selectors/paging.py).
     page = keyset_page(
@@ -111,6 +117,7 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
         after=request.GET.get(AFTER),
         before=request.GET.get(BEFORE),
         size=PAGE_SIZE,
+        fetch=fetch,
     )
     if page.has_other_pages:
         count = count_up_to(records)
