@@ -170,8 +170,10 @@ def search_ids(*, crm: Crm, entity: str, q: str) -> QuerySet:
         .values("pk")
     ]
     if kind.key in (Entity.CONTACT, Entity.COMPANY):
-        emails = RecordEmail.objects.for_crm(crm).filter(value__contains=q.lower())
-        parts.append(_owner_ids(emails, entity))
+        if not any(character.isspace() for character in q):
+            # An address has no spaces: a text with one is never part of it.
+            emails = RecordEmail.objects.for_crm(crm).filter(value__contains=q.lower())
+            parts.append(_owner_ids(emails, entity))
         digits = phone_digits(q)
         if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
             phones = RecordPhone.objects.for_crm(crm)

@@ -223,3 +223,9 @@ def test_another_crms_records_never_page_in(client, crm_a, crm_b, owner_a):
     assert set(r.pk for r in response.context["page"]) <= set(mine)
     pages, _ = _walk(client, url, {}, "next")
     assert sorted([pk for page in pages for pk in page]) == sorted(mine)
+
+
+def test_a_text_with_a_space_is_looked_for_in_names(crm_a, owner_a, people):
+    full = contact_save(crm=crm_a, actor=owner_a, data={"name": "Olha Kravets"})
+    assert _found(crm_a, owner_a, "contact", "olha krav") == {full.pk}
+    assert _found(crm_a, owner_a, "contact", "corp .example") == set()
