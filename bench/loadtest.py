@@ -304,6 +304,8 @@ def main() -> int:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "off",
+        # As behind one load balancer: each simulated person has an address.
+        "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
         "DATABASE_URL": postgres.url,
         "REDIS_URL": redis.url,
         "CACHE_KEY_PREFIX": "loadtest",

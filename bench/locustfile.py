@@ -38,6 +38,12 @@ OUT.mkdir(parents=True, exist_ok=True)
 _requests_log = (OUT / f"requests-{os.getpid()}.jsonl").open("a", buffering=1)
 _acknowledged = (OUT / f"acknowledged-{os.getpid()}.jsonl").open("a", buffering=1)
 _owners = itertools.cycle(SEED["owners"])
+# Each simulated person or integration comes from an address of its own, as the
+# load balancer in front reports it (the run sets ALLAUTH_TRUSTED_PROXY_COUNT=1):
+# the per-address limits (30 sign-ins a minute) see people, not this one machine.
+_addresses = (
+    f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in itertools.count(1)
+)
 _keys = itertools.cycle(SEED["keys"])
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CARD = re.compile(r"/c/[^/]+/contacts/(\d+)/$")
@@ -74,6 +80,7 @@ class Owner(HttpUser):
 
     def on_start(self) -> None:
         self.owner = next(_owners)
+        self.client.headers["X-Forwarded-For"] = next(_addresses)
         self.crm = None
         self.signed_in = False
         self.sign_in()
@@ -234,6 +241,7 @@ class Integration(HttpUser):
 
     def on_start(self) -> None:
         self.key = next(_keys)
+        self.client.headers["X-Forwarded-For"] = next(_addresses)
         self.client.headers["Authorization"] = f"Bearer {self.key['key']}"
         self.made: list[int] = []
 
