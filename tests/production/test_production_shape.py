@@ -1,18 +1,21 @@
 """The production shape, end to end, from the runtime requirements alone.
 
 Two gunicorn web processes and two Celery workers, each in a working directory and
-MEDIA_ROOT of its own (as on separate machines), one beat, PostgreSQL, Redis and
-an S3 API (moto's server), DJANGO_DEBUG off behind a TLS-ending load balancer (the
-client sends X-Forwarded-Proto). A person signs up, confirms the address from the
-e-mail, enters the CRM, makes an API key and calls the API with it, asks for a
-whole-CRM export through one web process and downloads it, after signing in
-again, through the other. Any 5xx on the way fails the test."""
+MEDIA_ROOT of its own (as on separate machines), one beat, PostgreSQL, a Redis of
+the test's own and an S3 API (moto's server), DJANGO_DEBUG off behind a TLS-ending
+load balancer (the client sends X-Forwarded-Proto). A person signs up, confirms the
+address from the e-mail, enters the CRM, makes an API key and calls the API with
+it, asks for a whole-CRM export through one web process and downloads it, after
+signing in again, through the other. Any 5xx on the way fails the test."""
 
 from __future__ import annotations
 
 import io
 import os
 import re
+import shutil
+import socket
+import subprocess
 import time
 import uuid
 import zipfile
@@ -66,10 +69,44 @@ def s3(tmp_path_factory) -> Iterator[S3Server]:
 
 
 @pytest.fixture(scope="module")
-def stack(runtime_venv, database, s3, tmp_path_factory) -> Iterator[Stack]:
-    redis_url = os.environ.get("REDIS_URL", "")
-    if not redis_url.startswith("redis"):
-        pytest.fail("The production shape runs on Redis: set REDIS_URL.")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A redis-server of its own, append-only as docker-compose.yml runs it: no
+    message of another test run reaches these workers, nor theirs another's."""
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server", "--port", str(port),
+            "--bind", "127.0.0.1", "--dir", str(folder), "--appendonly", "yes",
+            "--save", "", "--maxmemory-policy", "noeviction",
+        ],
+        stdout=(folder / "log").open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 20
+        while not _redis_answers(port):
+            assert process.poll() is None, (folder / "log").read_text()
+            assert time.monotonic() < deadline, "redis-server did not answer"
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def stack(runtime_venv, database, redis_url, s3, tmp_path_factory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("production-shape")
     bucket = s3.create_bucket(f"prodshape-{uuid.uuid4().hex[:12]}")
     env = {
@@ -88,7 +125,7 @@ def stack(runtime_venv, database, s3, tmp_path_factory) -> Iterator[Stack]:
         "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
         "DATABASE_URL": database,
         "REDIS_URL": redis_url,
-        "CACHE_KEY_PREFIX": f"prodshape-{os.getpid()}",
+        "CACHE_KEY_PREFIX": "prodshape",
         "EMAIL_URL": f"filemail://{folder / 'mail'}",
         "DJANGO_STATIC_ROOT": str(folder / "static"),
         "LOG_FORMAT": "json",
