@@ -153,9 +153,10 @@ def _owner_ids(points: QuerySet, entity: str) -> QuerySet:
 def search_ids(*, crm: Crm, entity: str, q: str) -> QuerySet:
     """The ids of the records of ``entity`` that the search text ``q`` finds:
     part of the name (any case); of a contact or company also part of any of its
-    e-mails, or a number typed in any format, by its digits (from
-    ``PHONE_SEARCH_MIN_DIGITS`` on: part of the stored digits; a whole number:
-    its last digits, as ``phone_match_key``, so "+380 67…" finds "067…").
+    e-mails, or of any of its phones by the digits typed: from
+    ``PHONE_SEARCH_MIN_DIGITS`` on part of a number's digits, and from
+    ``PHONE_MATCH_DIGITS`` on a whole number however typed, by its last digits
+    (``phone_match_key``), so "+380 67…", "067…" and "67-…" find each other.
 
     One ``UNION`` of the ids each part finds, each through its own index (a
     trigram index for the fragments: ``models.records.TrigramIndex``), so a
@@ -175,12 +176,15 @@ def search_ids(*, crm: Crm, entity: str, q: str) -> QuerySet:
             emails = RecordEmail.objects.for_crm(crm).filter(value__contains=q.lower())
             parts.append(_owner_ids(emails, entity))
         digits = phone_digits(q)
-        if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
-            phones = RecordPhone.objects.for_crm(crm)
+        phones = RecordPhone.objects.for_crm(crm)
+        if len(digits) >= PHONE_MATCH_DIGITS:
+            # A whole number: the same number however typed, by its exact key
+            # (trigrams of digits are few and common, so a fragment's index
+            # scan costs more the more phones there are).
+            key = phone_match_key(digits)
+            parts.append(_owner_ids(phones.filter(match_key=key), entity))
+        elif len(digits) >= PHONE_SEARCH_MIN_DIGITS:
             parts.append(_owner_ids(phones.filter(digits__contains=digits), entity))
-            if len(digits) >= PHONE_MATCH_DIGITS:
-                key = phone_match_key(digits)
-                parts.append(_owner_ids(phones.filter(match_key=key), entity))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
