@@ -33,20 +33,19 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.production.runtime import runtime_venv  # noqa: E402
+from tests.production.services import Postgres, Redis, free_port, wait_for  # noqa: E402
 
 USERS = int(os.environ.get("LOADTEST_USERS", "30"))
 STEADY_SECONDS = int(os.environ.get("LOADTEST_STEADY_SECONDS", "60"))
@@ -55,118 +54,6 @@ WEB_WORKERS = int(os.environ.get("LOADTEST_WEB_WORKERS", "3"))
 OWNERS, CRMS_PER_OWNER, CONTACTS_PER_CRM = 6, 2, 60
 WARM_UP_SECONDS = 15
 PASSWORD = "Load-test-" + secrets.token_hex(6)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(what: str, check, timeout: float = 60) -> float:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
-    return time.time()
-
-
-class Postgres:
-    """A PostgreSQL cluster of our own in ``folder``, on a free port."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, free_port()
-        versions = sorted(
-            Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
-        )
-        if not versions:
-            raise RuntimeError("PostgreSQL's initdb and pg_ctl are not installed")
-        self.bin = versions[-1]
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/loadtest"
-
-    def _run(self, *command: str) -> None:
-        if os.geteuid() == 0:  # initdb and pg_ctl refuse to run as root
-            command = ("runuser", "-u", "postgres", "--", *command)
-        subprocess.run(command, check=True, capture_output=True, cwd="/")
-
-    def _pg_ctl(self, *args: str) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        data, log = str(self.folder / "data"), str(self.folder / "log")
-        self._run(str(self.bin / "pg_ctl"), "-D", data, "-o", options, "-l", log, *args)
-
-    def start(self) -> None:
-        self.folder.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres")
-        self._run(
-            str(self.bin / "initdb"), "-D", str(self.folder / "data"), "-U",
-            "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
-        )  # fmt: skip
-        self._pg_ctl("-w", "start")
-        self._run(
-            str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-            "-U", "postgres", "loadtest",
-        )  # fmt: skip
-
-    def answers(self) -> bool:
-        done = subprocess.run(
-            [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-            capture_output=True,
-            check=False,
-        )
-        return done.returncode == 0
-
-    def restart(self) -> None:
-        self._pg_ctl("-m", "fast", "-w", "restart")
-
-    def stop(self) -> None:
-        with suppress(subprocess.CalledProcessError):
-            self._pg_ctl("-m", "fast", "-w", "stop")
-
-
-class Redis:
-    """A redis-server of our own, append-only as docker-compose.yml runs it."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server", "--port",
-                str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--maxmemory-policy", "noeviction",
-            ],
-            stdout=(self.folder / "log").open("a"),
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for("Redis", self.answers, 20)
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def restart(self) -> None:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            s.sendall(b"SHUTDOWN\r\n")  # writes the append-only file, then exits
-            with suppress(OSError):
-                s.recv(16)
-        self.process.wait(timeout=30)
-        self.start()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 class Processes:

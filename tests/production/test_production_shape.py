@@ -14,8 +14,7 @@ import io
 import os
 import re
 import shutil
-import socket
-import subprocess
+import tempfile
 import time
 import uuid
 import zipfile
@@ -28,6 +27,7 @@ import pytest
 import requests
 
 from tests.e2e.make_run import free_port
+from tests.production.services import Postgres, Redis
 from tests.production.stack import ROOT, Browser, Stack, secret_key, wait_until
 from tests.s3server import S3Server, moto_server
 
@@ -41,9 +41,20 @@ REAUTHENTICATION_SECONDS = 6
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
+    """A database of its own: on the PostgreSQL that DATABASE_URL names, else on a
+    PostgreSQL server of the test's own (SQLite is no production shape)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        pytest.fail("The production shape runs on PostgreSQL: set DATABASE_URL.")
+        folder = Path(tempfile.mkdtemp(prefix="prodshape-postgres-"))
+        os.chmod(folder, 0o755)  # noqa: S103 - the postgres user goes through it
+        server = Postgres(folder / "cluster")
+        try:
+            server.start()
+            yield server.url
+        finally:
+            server.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     config = environ.Env.db_url_config(url)
     name = f"{config['NAME']}_prodshape_{os.getpid()}"
     admin = {
@@ -72,37 +83,12 @@ def s3(tmp_path_factory) -> Iterator[S3Server]:
 def redis_url(tmp_path_factory) -> Iterator[str]:
     """A redis-server of its own, append-only as docker-compose.yml runs it: no
     message of another test run reaches these workers, nor theirs another's."""
-    folder = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server", "--port", str(port),
-            "--bind", "127.0.0.1", "--dir", str(folder), "--appendonly", "yes",
-            "--save", "", "--maxmemory-policy", "noeviction",
-        ],
-        stdout=(folder / "log").open("w"),
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
+    server = Redis(tmp_path_factory.mktemp("redis"))
+    server.start()
     try:
-        deadline = time.monotonic() + 20
-        while not _redis_answers(port):
-            assert process.poll() is None, (folder / "log").read_text()
-            assert time.monotonic() < deadline, "redis-server did not answer"
-            time.sleep(0.05)
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _redis_answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+        server.stop()
 
 
 @pytest.fixture(scope="module")
