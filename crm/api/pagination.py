@@ -4,7 +4,7 @@ Records (``RecordCursorPagination``): ``?page_size=50``, then the ``next`` and
 ``previous`` links, which carry ``after=`` or ``before=`` a cursor (the keyset of
 the page's last or first record, ``crm.selectors.paging``), so a page costs the
 same however far into a CRM of a million contacts it is. ``count`` is exact up
-to 10,000 and null above, where counting would read the whole list. A
+to 1,000 and null above, where counting would read the whole list. A
 ``page_size`` that is not a whole number is refused (400); one below 1 means 50.
 
 Everything else (users, groups, pipelines, fields, notes) is page-number paged:
@@ -124,7 +124,7 @@ class RecordCursorPagination(BasePagination):
                 "count": {
                     "type": "integer",
                     "nullable": True,
-                    "description": _("Exact up to 10,000; null above."),
+                    "description": _("Exact up to 1,000; null above."),
                 },
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},

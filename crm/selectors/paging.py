@@ -8,7 +8,8 @@ values, encoded; a cursor that does not fit the list's order (edited by hand, or
 the sort changed) starts the list from its beginning.
 
 How many rows match is counted up to ``COUNT_LIMIT``: exact while small, "more
-than" beyond, so no page reads the whole of a large table to count it."""
+than" beyond, so no page reads the whole of a large table to count it (a search
+that finds thousands tests the records one by one: ``records.SEARCH_IDS_MAX``)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.db.models import Expression, F, OrderBy, Q, QuerySet
 
-# Counted exactly up to here; above, the page says "10,000+".
-COUNT_LIMIT = 10_000
+# Counted exactly up to here; above, the page says "More than 1,000".
+COUNT_LIMIT = 1000
 AFTER, BEFORE = "after", "before"
 _KEY = "keyset_value"
 

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import F, Func, Prefetch, Q, QuerySet, TextField
+from django.db.models import (
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+)
 from django.http import Http404
 
 from crm.entities import RECORD_KINDS, record_kind
@@ -188,6 +197,41 @@ def search_ids(*, crm: Crm, entity: str, q: str) -> QuerySet:
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
+# Up to this many matches a search's ids are read at once and the list is those;
+# beyond, the list's records are tested in its order (a page of them comes soon).
+SEARCH_IDS_MAX = 1000
+# A trigram index finds a fragment of at least three characters.
+TRIGRAM = 3
+
+
+def _searched(records: QuerySet, *, crm: Crm, entity: str, q: str) -> QuerySet:
+    """``records`` that the search text ``q`` finds (``search_ids``).
+
+    A search that finds few records is read through the indexes
+    (``search_ids``) and is as cheap in a CRM of a million; one that finds
+    thousands ("a", a common first name) would read them all that way, so then
+    the records are tested one by one in the list's order, which meets a page of
+    matches soon (``search_ids`` tells which, with the same meaning)."""
+    if len(q) >= TRIGRAM:  # shorter, no index finds it: most records match
+        found = search_ids(crm=crm, entity=entity, q=q)
+        ids = [row["pk"] for row in found[: SEARCH_IDS_MAX + 1]]
+        if len(ids) <= SEARCH_IDS_MAX:
+            return records.filter(pk__in=ids)
+    kind = record_kind(entity)
+    match = Q(name__icontains=q)
+    if kind.key in (Entity.CONTACT, Entity.COMPANY):
+        owned = {entity: OuterRef("pk")}
+        emails = RecordEmail.objects.for_crm(crm).filter(**owned)
+        match |= Exists(emails.filter(value__contains=q.lower()))
+        digits = phone_digits(q)
+        phones = RecordPhone.objects.for_crm(crm).filter(**owned)
+        if len(digits) >= PHONE_MATCH_DIGITS:
+            match |= Exists(phones.filter(match_key=phone_match_key(digits)))
+        elif len(digits) >= PHONE_SEARCH_MIN_DIGITS:
+            match |= Exists(phones.filter(digits__contains=digits))
+    return records.filter(match)
+
+
 def _with_points(
     records: QuerySet, *, crm: Crm, entity: str, filters: RecordFilters
 ) -> QuerySet:
@@ -232,7 +276,7 @@ def records_list(
         records = scope_queryset(actor, entity, "export", records)
     q = filters.q.strip()
     if q:
-        records = records.filter(pk__in=search_ids(crm=crm, entity=entity, q=q))
+        records = _searched(records, crm=crm, entity=entity, q=q)
     if filters.archived is not None:
         records = records.filter(is_archived=filters.archived)
     if kind.key in (Entity.CONTACT, Entity.COMPANY):
