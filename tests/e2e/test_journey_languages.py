@@ -123,6 +123,20 @@ def test_main_journey_in_the_language_of_the_browser(
     fits_the_screen(page)
     page.screenshot(path=screenshot_dir / f"{language}-crm-users.png", full_page=True)
 
+    # The deals board: a deal added in its first column, counted and summed there.
+    open_menu(page)
+    page.get_by_role("link", name=t("Deals")).click()
+    first = page.locator(".board-column").nth(0)
+    first.locator(".board-quick-add summary").click()
+    first.get_by_label(t("Deal name")).fill("Wedding bouquets")
+    first.get_by_label(t("Amount")).fill("4800")
+    first.get_by_role("button", name=t("Add")).click()
+    expect(first.locator(".board-card", has_text="Wedding bouquets")).to_be_visible()
+    # Grouped as the language groups thousands: 4,800 or 4 800.
+    expect(first.locator(".board-sum")).to_contain_text(re.compile(r"4\D?800"))
+    fits_the_screen(page)
+    page.screenshot(path=screenshot_dir / f"{language}-deals-board.png", full_page=True)
+
     # Back to the portal: schedule the deletion, see it, cancel it.
     open_menu(page)
     page.get_by_role("link", name=t("All my CRMs")).click()
