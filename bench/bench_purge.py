@@ -103,9 +103,9 @@ def seed(crm, user, counts: dict[str, int]) -> None:
         " SELECT %(crm)s, %(user)s, 'Contact ' || n, 'c' || n || '@bench.example',"
         " '+1 555 ' || n, false, '{}', now(), now()"
         " FROM generate_series(1, %(contacts)s) n",
-        "INSERT INTO crm_company (crm_id, responsible_id, name, is_archived, custom,"
-        " created_at, updated_at)"
-        " SELECT %(crm)s, %(user)s, 'Company ' || n, false, '{}', now(), now()"
+        "INSERT INTO crm_company (crm_id, responsible_id, name, website, address,"
+        " is_archived, custom, created_at, updated_at)"
+        " SELECT %(crm)s, %(user)s, 'Company ' || n, '', '', false, '{}', now(), now()"
         " FROM generate_series(1, %(companies)s) n",
         f"WITH {ids}, st AS (SELECT array_agg(id ORDER BY position, id) a"
         " FROM crm_pipelinestatus WHERE pipeline_id = %(pipeline)s)"
@@ -178,22 +178,22 @@ def fingerprint(crm_id: int) -> dict[str, list]:
 
 def crm_session_cookie(crm_user) -> str:
     """A Django session (in Redis, as the server keeps them) logged in to the CRM
-    of ``crm_user``, the way ``crm.sessions.crm_session_login`` writes it."""
-    from importlib import import_module
-
-    from django.conf import settings
+    of ``crm_user``, the way ``crm.sessions.crm_session_login`` writes it. A
+    user linked to an Account (a CRM's owner) entered through Enter, so the
+    session is also the Account's, as Enter leaves it."""
+    from django.test import Client
 
     from crm.sessions import SESSION_KEY
 
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = {
-        str(crm_user.crm_id): {
-            "user_id": crm_user.pk,
-            "hash": crm_user.session_auth_hash(),
-        }
-    }
-    store.create()
-    return store.session_key
+    client = Client()
+    entry = {"user_id": crm_user.pk, "hash": crm_user.session_auth_hash()}
+    if crm_user.account_id is not None:
+        client.force_login(crm_user.account)
+        entry["account_id"] = crm_user.account_id
+    session = client.session
+    session[SESSION_KEY] = {str(crm_user.crm_id): entry}
+    session.save()
+    return session.session_key
 
 
 # --- database copies ------------------------------------------------------------------
