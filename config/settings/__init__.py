@@ -490,7 +490,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": _(
         "The REST API of one CRM. Send an API key from Settings → API as "
         "`Authorization: Bearer <key>`; the key decides the CRM and acts with full "
-        "rights. Lists are paginated with `?page=` and `?page_size=` (at most 100). "
+        "rights. Lists take `?page_size=` (at most 100); lists of contacts, "
+        "companies and deals follow their `next` and `previous` links (a cursor), "
+        "the others take `?page=`. "
         'Every error is `{"error": {"code", "message", "fields"}}`. Integrations '
         "written for amoCRM use amoCRM's API v4 at `/api/v4/` instead, with the "
         "same keys: [its own docs](/api/v4/docs/)."

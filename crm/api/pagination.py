@@ -6,6 +6,8 @@ the page's last or first record, ``crm.selectors.paging``), so a page costs the
 same however far into a CRM of a million contacts it is. ``count`` is exact up
 to 1,000 and null above, where counting would read the whole list. A
 ``page_size`` that is not a whole number is refused (400); one below 1 means 50.
+``page=1`` is the first page; any other page number is refused (400) with the
+way forward, since a keyset has no page numbers.
 
 Everything else (users, groups, pipelines, fields, notes) is page-number paged:
 
@@ -72,7 +74,9 @@ class RecordCursorPagination(BasePagination):
         return min(size, MAX_PAGE_SIZE) if size > 0 else DEFAULT_PAGE_SIZE
 
     def paginate_queryset(self, queryset, request, view=None):
-        if "page" in request.query_params:
+        # ``page=1`` is where a client written for page numbers starts: it gets
+        # the first page and the links onward; a later number has no keyset.
+        if request.query_params.get("page", "1").strip() != "1":
             raise ValidationError(
                 {
                     "page": [

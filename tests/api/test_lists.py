@@ -123,6 +123,17 @@ def test_a_page_number_is_refused_with_a_way_forward(api_a, staff_a):
     assert "next" in response.content.decode()
 
 
+def test_page_one_is_the_first_page_for_clients_that_count_pages(api_a, staff_a):
+    ContactFactory.create_batch(3, responsible=staff_a)
+    first = api_a.get("/api/v1/contacts/?page_size=2&page=1")
+    assert first.status_code == 200
+    body = first.json()
+    assert len(body["results"]) == 2 and "after=" in body["next"]
+    assert (
+        body["results"] == api_a.get("/api/v1/contacts/?page_size=2").json()["results"]
+    )
+
+
 @pytest.mark.parametrize("cursor", ["", "two", "W10", "WyJ4Il0", "x" * 3000])
 def test_a_cursor_that_is_not_one_of_the_list_gives_the_first_page(
     api_a, staff_a, cursor
