@@ -39,13 +39,14 @@ import tempfile
 import threading
 import time
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.production.runtime import runtime_venv  # noqa: E402
-from tests.production.services import Postgres, Redis, free_port, wait_for  # noqa: E402
+from tests.servers import PostgresServer, RedisServer, free_port, wait_for  # noqa: E402
 
 USERS = int(os.environ.get("LOADTEST_USERS", "30"))
 STEADY_SECONDS = int(os.environ.get("LOADTEST_STEADY_SECONDS", "60"))
@@ -177,7 +178,8 @@ def summary(requests: list[dict], warm_up: float = 0) -> dict:
 def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="loadtest-"))
     os.chmod(folder, 0o755)  # noqa: S103 - the postgres user goes through it
-    postgres, redis = Postgres(folder / "postgres"), Redis(folder / "redis")
+    postgres = PostgresServer(folder / "postgres")
+    redis = RedisServer(folder / "redis", append_only=True)
     venv = runtime_venv()
     port = free_port()
     env = {
@@ -193,8 +195,8 @@ def main() -> int:
         "DJANGO_SECURE_SSL_REDIRECT": "off",
         # As behind one load balancer: each simulated person has an address.
         "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
-        "DATABASE_URL": postgres.url,
-        "REDIS_URL": redis.url,
+        "DATABASE_URL": postgres.url(),
+        "REDIS_URL": redis.url(),
         "CACHE_KEY_PREFIX": "loadtest",
         "EMAIL_URL": "dummymail://",
         "BENCH_STATIC_ROOT": str(folder / "static"),
@@ -205,7 +207,9 @@ def main() -> int:
     processes = Processes(folder, env)
     host = f"http://127.0.0.1:{port}"
     try:
+        postgres.init()
         postgres.start()
+        postgres.createdb()
         redis.start()
         saved = dict(os.environ)
         os.environ.update(env)
@@ -235,7 +239,7 @@ def main() -> int:
             except OSError:
                 return False
 
-        wait_for("the site's /readyz", ready, 120)
+        wait_for(ready, 120, "the site's /readyz")
 
         print(f"steady: {USERS} users for {STEADY_SECONDS} s against {host}")
         steady_out = folder / "steady"
@@ -256,7 +260,8 @@ def main() -> int:
                 time.sleep(max(0.0, started + at - time.time()))
                 begin = time.time()
                 service.restart()
-                end = wait_for(name, service.answers, 60)
+                wait_for(service.answers, 60, name)
+                end = time.time()
                 windows.append((name, begin, end))
 
         thread = threading.Thread(target=restarts)
@@ -322,7 +327,8 @@ def main() -> int:
     finally:
         processes.stop()
         redis.stop()
-        postgres.stop()
+        with suppress(RuntimeError):  # not started: nothing to stop
+            postgres.stop(mode="fast")
         if os.environ.get("LOADTEST_KEEP"):
             print(f"kept: {folder}")
         else:

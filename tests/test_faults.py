@@ -14,7 +14,7 @@ from rest_framework.test import APIRequestFactory
 from config.cache import RateLimitUnavailable, ResilientRedisCache
 from crm.api.throttling import ApiKeyRateThrottle
 from crm.models import ApiKey
-from tests.faults.services import free_port
+from tests.servers import free_port
 
 CONSUMED = re.compile(r"""\baction=["']([a-z_]+)["']""")
 

@@ -16,14 +16,8 @@ import pytest
 import requests
 
 from tests.browser_forms import form_data
-from tests.faults.services import (
-    PostgresServer,
-    RedisServer,
-    WebApp,
-    Worker,
-    project_env,
-    run_python,
-)
+from tests.faults.services import WebApp, Worker, project_env, run_python
+from tests.servers import PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +32,6 @@ def fault_folder():
 @pytest.fixture(scope="session")
 def redis_server(fault_folder):
     server = RedisServer(fault_folder / "redis")
-    server.folder.mkdir()
     server.start()
     yield server
     server.stop()

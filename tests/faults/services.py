@@ -9,9 +9,7 @@ worker with beat for the jobs, each a subprocess with the URLs in its environmen
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,26 +20,12 @@ from pathlib import Path
 import psycopg
 import requests
 
+from tests.servers import free_port, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
 # Django's file e-mail backend writes this line after every message.
 MESSAGE_END = "-" * 79 + "\n"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(interval)
-    raise TimeoutError(f"not within {timeout} s: {what}")
 
 
 def _stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
@@ -53,109 +37,6 @@ def _stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-@dataclass
-class RedisServer:
-    folder: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-
-    def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def start(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return
-        # No persistence: a restart comes back empty, as the worst case does.
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_for(self._answers, 10, "redis-server answering")
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # as a crash would: nothing saved, no goodbye
-            self.process.wait()
-            self.process = None
-
-
-def _postgres_bin() -> Path:
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
-    )
-    if not versions:
-        raise RuntimeError("PostgreSQL's initdb and pg_ctl are not installed")
-    return versions[-1]
-
-
-@dataclass
-class PostgresServer:
-    folder: Path
-    port: int = field(default_factory=free_port)
-
-    @property
-    def data(self) -> Path:
-        return self.folder / "data"
-
-    def url(self, name: str = "faults") -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def _run(self, *command: str) -> None:
-        # initdb refuses to run as root: then as the postgres user.
-        if os.geteuid() == 0:
-            command = ("runuser", "-u", "postgres", "--", *command)
-        done = subprocess.run(command, capture_output=True, text=True, cwd="/")
-        if done.returncode:
-            raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr}")
-
-    def init(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres")
-        self._run(
-            str(_postgres_bin() / "initdb"), "-D", str(self.data), "-U", "postgres",
-            "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
-        )  # fmt: skip
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c full_page_writes=off"
-        )
-        self._run(
-            str(_postgres_bin() / "pg_ctl"), "-D", str(self.data), "-o", options,
-            "-l", str(self.folder / "log"), "-w", "-t", "30", "start",
-        )  # fmt: skip
-
-    def stop(self, mode: str = "immediate") -> None:
-        """``immediate``: every connection cut at once, recovery at the next start,
-        as after a crash of the server process."""
-        self._run(
-            str(_postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode,
-            "-w", "stop",
-        )  # fmt: skip
-
-    def createdb(self, name: str = "faults") -> None:
-        subprocess.run(
-            [str(_postgres_bin() / "createdb"), "-h", "127.0.0.1", "-p",
-             str(self.port), "-U", "postgres", name],
-            check=True, capture_output=True,
-        )  # fmt: skip
 
 
 def project_env(**values: str) -> dict[str, str]:

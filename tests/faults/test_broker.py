@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from tests.faults.conftest import form_post, form_submit, restored
-from tests.faults.services import run_python, sent_emails, sql, wait_for
+from tests.faults.services import run_python, sent_emails, sql
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.faults
 

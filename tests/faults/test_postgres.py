@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from tests.faults.conftest import form_post, restored
-from tests.faults.services import sql, wait_for
+from tests.faults.services import sql
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.faults
 

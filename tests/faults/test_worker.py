@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from tests.faults.conftest import form_submit
-from tests.faults.services import sent_emails, sql, wait_for
+from tests.faults.services import sent_emails, sql
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.faults
 

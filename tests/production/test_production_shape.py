@@ -19,6 +19,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import environ
@@ -27,9 +28,9 @@ import pytest
 import requests
 
 from tests.e2e.make_run import free_port
-from tests.production.services import Postgres, Redis
 from tests.production.stack import ROOT, Browser, Stack, secret_key, wait_until
 from tests.s3server import S3Server, moto_server
+from tests.servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.production
 
@@ -47,12 +48,15 @@ def database() -> Iterator[str]:
     if not url.startswith("postgres"):
         folder = Path(tempfile.mkdtemp(prefix="prodshape-postgres-"))
         os.chmod(folder, 0o755)  # noqa: S103 - the postgres user goes through it
-        server = Postgres(folder / "cluster")
+        server = PostgresServer(folder / "cluster")
         try:
+            server.init()
             server.start()
-            yield server.url
+            server.createdb()
+            yield server.url()
         finally:
-            server.stop()
+            with suppress(RuntimeError):  # not started: nothing to stop
+                server.stop(mode="fast")
             shutil.rmtree(folder, ignore_errors=True)
         return
     config = environ.Env.db_url_config(url)
@@ -83,10 +87,10 @@ def s3(tmp_path_factory) -> Iterator[S3Server]:
 def redis_url(tmp_path_factory) -> Iterator[str]:
     """A redis-server of its own, append-only as docker-compose.yml runs it: no
     message of another test run reaches these workers, nor theirs another's."""
-    server = Redis(tmp_path_factory.mktemp("redis"))
+    server = RedisServer(tmp_path_factory.mktemp("redis"), append_only=True)
     server.start()
     try:
-        yield server.url
+        yield server.url()
     finally:
         server.stop()
 
