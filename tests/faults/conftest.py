@@ -147,3 +147,23 @@ def form_post(session: requests.Session, url: str, data: dict, **kwargs):
         timeout=15,
         **kwargs,
     )
+
+
+def signed_in(web, seeded) -> tuple[requests.Session, requests.Session]:
+    """The seeded Account signed in to the portal, and the seeded CRM user signed
+    in to the CRM, each through its login form."""
+    account = requests.Session()
+    response = form_post(
+        account,
+        web.url + "/accounts/login/",
+        {"login": seeded["account"], "password": seeded["password"]},
+    )
+    assert response.status_code == 302, response.text[:2000]
+    crm_user = requests.Session()
+    response = form_post(
+        crm_user,
+        f"{web.url}/c/{seeded['crm']}/login/",
+        {"email": seeded["member"], "password": seeded["password"]},
+    )
+    assert response.status_code == 302, response.text[:2000]
+    return account, crm_user

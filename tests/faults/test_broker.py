@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.faults.conftest import form_post, form_submit, restored
+from tests.faults.conftest import form_submit, restored, signed_in
 from tests.faults.services import run_python, sent_emails, sql
 from tests.servers import wait_for
 
@@ -34,24 +34,7 @@ def test_work_asked_for_while_the_broker_is_down_is_done_once_it_is_back(
 ):  # fmt: skip
     crm, forgetful = seeded["crm"], seeded["forgetful"]
     invitee = "invitee@faults.example"
-    account = requests.Session()
-    assert (
-        form_post(
-            account,
-            web.url + "/accounts/login/",
-            {"login": seeded["account"], "password": seeded["password"]},
-        ).status_code
-        == 302
-    )
-    admin = requests.Session()
-    assert (
-        form_post(
-            admin,
-            f"{web.url}/c/{crm}/login/",
-            {"email": seeded["member"], "password": seeded["password"]},
-        ).status_code
-        == 302
-    )
+    account, admin = signed_in(web, seeded)
     db = postgres_server.url()
     (last_id,) = sql(db, "select coalesce(max(id), 0) from outbox_outboxmessage")[0]
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.faults.conftest import form_post, restored
+from tests.faults.conftest import restored, signed_in
 from tests.faults.services import sql
 from tests.servers import wait_for
 
@@ -52,25 +52,8 @@ class Writer(threading.Thread):
 def test_a_database_outage_answers_503_loses_nothing_and_heals_itself(
     web, seeded, postgres_server
 ):
-    account = requests.Session()
-    assert (
-        form_post(
-            account,
-            web.url + "/accounts/login/",
-            {"login": seeded["account"], "password": seeded["password"]},
-        ).status_code
-        == 302
-    )
+    account, crm_user = signed_in(web, seeded)
     crm_home = f"{web.url}/c/{seeded['crm']}/"
-    crm_user = requests.Session()
-    assert (
-        form_post(
-            crm_user,
-            crm_home + "login/",
-            {"email": seeded["member"], "password": seeded["password"]},
-        ).status_code
-        == 302
-    )
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {seeded['api_key']}"
     contacts = web.url + "/api/v1/contacts/"

@@ -6,27 +6,9 @@ import time
 import pytest
 import requests
 
-from tests.faults.conftest import form_post, restored
+from tests.faults.conftest import form_post, restored, signed_in
 
 pytestmark = pytest.mark.faults
-
-
-def _signed_in(web, seeded) -> tuple[requests.Session, requests.Session]:
-    account = requests.Session()
-    response = form_post(
-        account,
-        web.url + "/accounts/login/",
-        {"login": seeded["account"], "password": seeded["password"]},
-    )
-    assert response.status_code == 302, response.text[:2000]
-    crm_user = requests.Session()
-    response = form_post(
-        crm_user,
-        f"{web.url}/c/{seeded['crm']}/login/",
-        {"email": seeded["member"], "password": seeded["password"]},
-    )
-    assert response.status_code == 302, response.text[:2000]
-    return account, crm_user
 
 
 def _still_signed_in(web, seeded, account, crm_user) -> None:
@@ -43,7 +25,7 @@ def _still_signed_in(web, seeded, account, crm_user) -> None:
 def test_a_redis_restart_signs_no_one_out_and_its_outage_breaks_no_page(
     web, seeded, redis_server
 ):
-    account, crm_user = _signed_in(web, seeded)
+    account, crm_user = signed_in(web, seeded)
     _still_signed_in(web, seeded, account, crm_user)
 
     with restored(redis_server):
@@ -81,4 +63,4 @@ def test_a_redis_restart_signs_no_one_out_and_its_outage_breaks_no_page(
     # once the site has tried Redis again (after REDIS_RETRY_AFTER, a second).
     _still_signed_in(web, seeded, account, crm_user)
     time.sleep(1.2)
-    _signed_in(web, seeded)
+    signed_in(web, seeded)
