@@ -7,8 +7,6 @@ a seeded CRM, a few examples per operation and a fixed seed (as tests/api's)."""
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -16,7 +14,6 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from config.wsgi import application
 from crm.models import CrmUser, CustomField, PipelineStatus
-from crm.services.apikeys import api_key_create
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
@@ -24,6 +21,7 @@ from tests.factories import (
     PipelineFactory,
     PipelineStatusFactory,
 )
+from tests.wsgi_api import api_key_header_for_wsgi
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -44,12 +42,8 @@ def api_key_header(db, settings, crm_a):
     settings.ALLOWED_HOSTS = ["localhost"]
     owner = CrmUser.objects.get(crm=crm_a, role="owner")
     _seed(crm_a, owner)
-    _api_key, raw = api_key_create(crm=crm_a, name="Schemathesis", created_by=owner)
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield {"Authorization": f"Bearer {raw}"}
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with api_key_header_for_wsgi(crm_a, owner) as header:
+        yield header
 
 
 def _seed(crm, owner) -> None:

@@ -8,8 +8,6 @@ fast and repeatable."""
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -17,7 +15,6 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from config.wsgi import application
 from crm.models import CrmUser, CustomField
-from crm.services.apikeys import api_key_create
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
@@ -25,6 +22,7 @@ from tests.factories import (
     DealFactory,
     PipelineStatusFactory,
 )
+from tests.wsgi_api import api_key_header_for_wsgi
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -56,14 +54,8 @@ def api_key_header(db, settings, crm_a, staff_a):
     settings.ALLOWED_HOSTS = ["localhost"]
     _seed(crm_a, staff_a)
     owner = CrmUser.objects.get(crm=crm_a, role="owner")
-    _api_key, raw = api_key_create(crm=crm_a, name="Schemathesis", created_by=owner)
-    # The WSGI handler closes "old" connections around each request, which would
-    # end the test's transaction; Django's test client detaches it likewise.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield {"Authorization": f"Bearer {raw}"}
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with api_key_header_for_wsgi(crm_a, owner) as header:
+        yield header
 
 
 def _seed(crm, staff) -> None:
