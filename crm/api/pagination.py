@@ -26,7 +26,7 @@ from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from crm.selectors.paging import AFTER, BEFORE, count_up_to, keyset_page
+from crm.selectors.paging import AFTER, BEFORE, keyset_page, page_count
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -96,11 +96,8 @@ class RecordCursorPagination(BasePagination):
             fetch=view.page_rows() if hasattr(view, "page_rows") else None,
         )
         self.page = page
-        if page.has_other_pages:
-            count = count_up_to(queryset)
-            self.count = count.value if count.exact else None
-        else:
-            self.count = len(page)
+        count = page_count(queryset, page)
+        self.count = count.value if count.exact else None
         return page.object_list
 
     def _link(self, which: str, cursor: str | None) -> str | None:

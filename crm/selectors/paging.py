@@ -206,3 +206,11 @@ def count_up_to(records: QuerySet, limit: int | None = None) -> Count:
     limit = COUNT_LIMIT if limit is None else limit
     counted = records.order_by().values("pk")[: limit + 1].count()
     return Count(min(counted, limit), counted <= limit)
+
+
+def page_count(records: QuerySet, page: KeysetPage) -> Count:
+    """How many rows ``records`` has, ``page`` being one of its pages: a page
+    with none before or after it is all of them, and nothing is counted."""
+    if page.has_other_pages:
+        return count_up_to(records)
+    return Count(len(page), exact=True)

@@ -37,7 +37,7 @@ from crm.selectors.layouts import (
     records_for_columns,
     records_sorted,
 )
-from crm.selectors.paging import AFTER, BEFORE, Count, count_up_to, keyset_page
+from crm.selectors.paging import AFTER, BEFORE, keyset_page, page_count
 from crm.selectors.records import records_filtered
 from crm.selectors.tasks import record_open_tasks
 from crm.selectors.timeline import TIMELINE_MAX, TIMELINE_PAGE, record_timeline
@@ -119,10 +119,7 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
         size=PAGE_SIZE,
         fetch=fetch,
     )
-    if page.has_other_pages:
-        count = count_up_to(records)
-    else:
-        count = Count(len(page), exact=True)
+    count = page_count(records, page)
     page_params = dict(params)
     if parse_sort(request.GET.get("sort"), layout.available):
         page_params["sort"] = layout.sort.value
