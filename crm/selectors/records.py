@@ -156,28 +156,31 @@ def _owners_of(points: QuerySet, entity: str) -> Q:
 
 
 def _owner_ids(points: QuerySet, entity: str) -> QuerySet:
-    return points.filter(**{f"{entity}__isnull": False}).order_by().values(entity)
+    found = points.filter(**{f"{entity}__isnull": False}).order_by()
+    return found.values_list(entity, flat=True)
 
 
-def search_ids(*, crm: Crm, entity: str, q: str) -> QuerySet:
-    """The ids of the records of ``entity`` that the search text ``q`` finds:
-    part of the name (any case); of a contact or company also part of any of its
-    e-mails, or of any of its phones by the digits typed: from
-    ``PHONE_SEARCH_MIN_DIGITS`` on part of a number's digits, and from
-    ``PHONE_MATCH_DIGITS`` on a whole number however typed, by its last digits
-    (``phone_match_key``), so "+380 67…", "067…" and "67-…" find each other.
+def search_id_parts(*, crm: Crm, entity: str, q: str) -> list[QuerySet]:
+    """The ids of the records of ``entity`` that the search text ``q`` finds, as
+    one query per part: part of the name (any case); of a contact or company
+    also part of any of its e-mails, or of any of its phones by the digits
+    typed: from ``PHONE_SEARCH_MIN_DIGITS`` on part of a number's digits, and
+    from ``PHONE_MATCH_DIGITS`` on a whole number however typed, by its last
+    digits (``phone_match_key``), so "+380 67…", "067…" and "67-…" find each
+    other. A record is found when any part finds it.
 
-    One ``UNION`` of the ids each part finds, each through its own index (a
-    trigram index for the fragments: ``models.records.TrigramIndex``), so a
-    search reads its matches rather than the CRM's records: an ``OR`` of these
-    conditions on the records would make PostgreSQL test them on every record
-    of the CRM in turn."""
+    Each part reads its own index (a trigram index for the fragments:
+    ``models.records.TrigramIndex``), so a search reads its matches rather than
+    the CRM's records: an ``OR`` of these conditions on the records would make
+    PostgreSQL test them on every record of the CRM in turn. The parts stay
+    apart rather than in one ``UNION`` so that each can stop at a limit: a
+    ``UNION`` reads every match of every part to remove the repeats."""
     kind = record_kind(entity)
     parts = [
         kind.model.objects.for_crm(crm)
         .filter(name__icontains=q)
         .order_by()
-        .values("pk")
+        .values_list("pk", flat=True)
     ]
     if kind.key in (Entity.CONTACT, Entity.COMPANY):
         if not any(character.isspace() for character in q):
@@ -194,7 +197,7 @@ def search_ids(*, crm: Crm, entity: str, q: str) -> QuerySet:
             parts.append(_owner_ids(phones.filter(match_key=key), entity))
         elif len(digits) >= PHONE_SEARCH_MIN_DIGITS:
             parts.append(_owner_ids(phones.filter(digits__contains=digits), entity))
-    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return parts
 
 
 # Up to this many matches a search's ids are read at once and the list is those;
@@ -204,18 +207,32 @@ SEARCH_IDS_MAX = 1000
 TRIGRAM = 3
 
 
-def _searched(records: QuerySet, *, crm: Crm, entity: str, q: str) -> QuerySet:
-    """``records`` that the search text ``q`` finds (``search_ids``).
+def _found_ids(*, crm: Crm, entity: str, q: str) -> set[int] | None:
+    """The ids ``search_id_parts`` finds, or None when they are more than
+    ``SEARCH_IDS_MAX``: each part reads at most one more than that, so a part
+    that finds thousands stops there (a part's repeats, one record's two
+    matching e-mails, can only make it stop early, which is safe: the records
+    are then tested one by one, with the same answer)."""
+    found: set[int] = set()
+    for part in search_id_parts(crm=crm, entity=entity, q=q):
+        ids = list(part[: SEARCH_IDS_MAX + 1])
+        found.update(ids)
+        if len(ids) > SEARCH_IDS_MAX or len(found) > SEARCH_IDS_MAX:
+            return None
+    return found
 
-    A search that finds few records is read through the indexes
-    (``search_ids``) and is as cheap in a CRM of a million; one that finds
-    thousands ("a", a common first name) would read them all that way, so then
-    the records are tested one by one in the list's order, which meets a page of
-    matches soon (``search_ids`` tells which, with the same meaning)."""
+
+def _searched(records: QuerySet, *, crm: Crm, entity: str, q: str) -> QuerySet:
+    """``records`` that the search text ``q`` finds (``search_id_parts``).
+
+    A search that finds few records is read through the indexes and is as cheap
+    in a CRM of a million; one that finds thousands ("a", a common first name)
+    would read them all that way, so then the records are tested one by one in
+    the list's order, which meets a page of matches soon (the same conditions
+    as ``search_id_parts``, so the same answer)."""
     if len(q) >= TRIGRAM:  # shorter, no index finds it: most records match
-        found = search_ids(crm=crm, entity=entity, q=q)
-        ids = [row["pk"] for row in found[: SEARCH_IDS_MAX + 1]]
-        if len(ids) <= SEARCH_IDS_MAX:
+        ids = _found_ids(crm=crm, entity=entity, q=q)
+        if ids is not None:
             return records.filter(pk__in=ids)
     kind = record_kind(entity)
     match = Q(name__icontains=q)

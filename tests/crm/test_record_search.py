@@ -231,22 +231,30 @@ def test_a_text_with_a_space_is_looked_for_in_names(crm_a, owner_a, people):
     assert _found(crm_a, owner_a, "contact", "corp .example") == set()
 
 
+@pytest.mark.parametrize("limit", [0, 1, 4])
 @pytest.mark.parametrize(
-    "q", ["o", "ol", "corp.example", "+380 67 123 45 67", "123 45", "Zqxwv"]
+    "q", ["o", "ol", "olena", "corp.example", "+380 67 123 45 67", "123 45", "Zqxwv"]
 )
 def test_a_search_that_finds_many_finds_the_same_records(
-    crm_a, owner_a, people, monkeypatch, q
+    crm_a, owner_a, people, monkeypatch, q, limit
 ):
-    """Past ``SEARCH_IDS_MAX`` matches the records are tested one by one: the
-    same records as through the indexes."""
+    """Past ``SEARCH_IDS_MAX`` matches, in one part or in the parts together,
+    the records are tested one by one: the same records as through the
+    indexes."""
     from crm.selectors import records as selectors
 
     for n in range(5):
         ContactFactory(
             responsible=owner_a, name=f"Olena {n}", email=f"o{n}@corp.example"
         )
+    # Found by an e-mail alone, and by two of its e-mails at once.
+    for name, emails in (
+        ("Ivan", [("WORK", "olena.ivan@corp.example")]),
+        ("Petro", [("WORK", "olena@mail.example"), ("PRIV", "olena@corp.example")]),
+    ):
+        contact_save(crm=crm_a, actor=owner_a, data={"name": name}, emails=emails)
     through_indexes = _found(crm_a, owner_a, "contact", q)
-    monkeypatch.setattr(selectors, "SEARCH_IDS_MAX", 0)
+    monkeypatch.setattr(selectors, "SEARCH_IDS_MAX", limit)
     assert _found(crm_a, owner_a, "contact", q) == through_indexes
     if q != "Zqxwv":
         assert through_indexes
