@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum, prefetch_related_objects
 
 from crm.models import Company, Contact, Crm, CrmUser, Deal, Pipeline, PipelineStatus
 from crm.models.tenancy import id_from
 from crm.rights import scope_queryset
 
-# Cards a column shows at first, and each "Show more" adds.
-COLUMN_PAGE_SIZE = 50
+# Cards a column shows at first, and each "Show more" adds: about two screens of
+# a column, so the board comes up soon however many deals a status holds; the
+# next ones come as the column is scrolled to its end ("Show more" loads itself
+# when it comes into view, or when clicked).
+COLUMN_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,34 @@ def pipeline_status_totals(
     return status_totals(crm=crm, actor=actor, statuses=statuses)
 
 
+def _column_deals(
+    *, crm: Crm, actor: CrmUser, status: PipelineStatus, after: Any, size: int
+) -> ColumnPage:
+    deals = board_deals(crm=crm, actor=actor).filter(status=status)
+    after_id = id_from(after) if after not in (None, "") else None
+    if after_id is not None:
+        deals = deals.filter(pk__lt=after_id)
+    page = list(deals.select_related("responsible").order_by("-pk")[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return ColumnPage(deals=page, next_after=page[-1].pk if more else None)
+
+
+def _attach_card_details(crm: Crm, actor: CrmUser, deals: list[Deal]) -> None:
+    """What a card names besides the deal, for all of ``deals`` at once:
+    ``visible_contacts`` and ``visible_company`` (``_attach_visible_companies``)."""
+    contacts = scope_queryset(actor, "contact", "view", Contact.objects.for_crm(crm))
+    prefetch_related_objects(
+        deals,
+        Prefetch(
+            "contacts",
+            queryset=contacts.only("pk", "name").order_by("pk"),
+            to_attr="visible_contacts",
+        ),
+    )
+    _attach_visible_companies(crm, actor, deals)
+
+
 def column_page(
     *,
     crm: Crm,
@@ -106,26 +137,24 @@ def column_page(
     """The next ``size`` cards of a status's column, newest first, after the card
     with id ``after`` (keyset: the column's order is the id, so a deal added or
     moved meanwhile neither repeats nor hides another one)."""
-    deals = board_deals(crm=crm, actor=actor).filter(status=status)
-    after_id = id_from(after) if after not in (None, "") else None
-    if after_id is not None:
-        deals = deals.filter(pk__lt=after_id)
-    contacts = scope_queryset(actor, "contact", "view", Contact.objects.for_crm(crm))
-    page = list(
-        deals.select_related("responsible")
-        .prefetch_related(
-            Prefetch(
-                "contacts",
-                queryset=contacts.only("pk", "name").order_by("pk"),
-                to_attr="visible_contacts",
-            )
+    page = _column_deals(crm=crm, actor=actor, status=status, after=after, size=size)
+    _attach_card_details(crm, actor, page.deals)
+    return page
+
+
+def board_column_pages(
+    *, crm: Crm, actor: CrmUser, statuses: Iterable[PipelineStatus]
+) -> list[ColumnPage]:
+    """The first cards of each of ``statuses``' columns, in their order: a query
+    a column, then what the cards name for all of them together."""
+    pages = [
+        _column_deals(
+            crm=crm, actor=actor, status=status, after=None, size=COLUMN_PAGE_SIZE
         )
-        .order_by("-pk")[: size + 1]
-    )
-    more = len(page) > size
-    page = page[:size]
-    _attach_visible_companies(crm, actor, page)
-    return ColumnPage(deals=page, next_after=page[-1].pk if more else None)
+        for status in statuses
+    ]
+    _attach_card_details(crm, actor, [deal for page in pages for deal in page.deals])
+    return pages
 
 
 def _attach_visible_companies(crm: Crm, actor: CrmUser, deals: list[Deal]) -> None:

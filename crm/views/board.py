@@ -24,6 +24,7 @@ from crm.models import CrmUser, Deal, PipelineStatus
 from crm.rights import can
 from crm.selectors.pipelines import (
     StatusTotal,
+    board_column_pages,
     column_page,
     pipeline_status_totals,
     pipeline_statuses,
@@ -91,16 +92,18 @@ def deals_board(request: HttpRequest) -> HttpResponse:
     if wanted and pipeline is None:
         raise Http404
     pipeline = pipeline or pipelines[0]
-    columns = []
-    for total in pipeline_status_totals(crm=crm, actor=actor, pipeline=pipeline):
-        page = column_page(crm=crm, actor=actor, status=total.status)
-        columns.append(
-            Column(
-                total=total,
-                deals=_mark_movable(actor, page.deals),
-                next_after=page.next_after,
-            )
+    totals = pipeline_status_totals(crm=crm, actor=actor, pipeline=pipeline)
+    pages = board_column_pages(
+        crm=crm, actor=actor, statuses=[total.status for total in totals]
+    )
+    columns = [
+        Column(
+            total=total,
+            deals=_mark_movable(actor, page.deals),
+            next_after=page.next_after,
         )
+        for total, page in zip(totals, pages, strict=True)
+    ]
     return render(
         request,
         "crm/board/board.html",
@@ -135,7 +138,7 @@ def board_column(request: HttpRequest, status_id: int) -> HttpResponse:
         "board_url": _board_url(request, status.pipeline_id, status.pk),
     }
     if request.htmx:
-        return render(request, "crm/board/_more.html", context)
+        return render(request, "crm/board/_cards.html", context)
     (context["total"],) = status_totals(crm=crm, actor=actor, statuses=[status])
     return render(request, "crm/board/column.html", context)
 

@@ -114,3 +114,44 @@ def test_on_a_phone_the_move_menu_moves_a_deal_from_the_keyboard(tab: Page, boar
     expect(_figures(tab, new)[0]).to_have_text("1 deal")
     deals[1].refresh_from_db()
     assert deals[1].status == qualified
+
+
+def test_a_long_column_loads_its_next_cards_as_it_is_scrolled(tab: Page, board):
+    """A column shows its first cards; scrolled to its end, the next ones come
+    without a click, each card once, until the column's count is on screen."""
+    from crm.selectors.pipelines import COLUMN_PAGE_SIZE
+
+    crm, admin, statuses, deals = board
+    new = statuses[0]
+    more = 2 * COLUMN_PAGE_SIZE + 3
+    Deal.objects.bulk_create(
+        Deal(
+            crm=crm,
+            name=f"Bulk deal {n}",
+            amount=10,
+            pipeline=new.pipeline,
+            status=new,
+            responsible=admin,
+        )
+        for n in range(more)
+    )
+    total = more + len(deals)
+    _sign_in(tab, crm, admin.email)
+    tab.goto(f"/c/{crm.slug}/deals/")
+    cards = tab.locator(f"#column-{new.pk} .board-card")
+    expect(_figures(tab, new)[0]).to_have_text(f"{total} deals")
+    expect(cards).to_have_count(COLUMN_PAGE_SIZE)
+
+    for shown in (2 * COLUMN_PAGE_SIZE, total):
+        # As a person scrolls: "Show more" comes into view (JavaScript's own
+        # scroll, as the link may be replaced while Playwright scrolls to it).
+        tab.evaluate(
+            "id => document.querySelector(`#column-${id} .board-more`)"
+            "?.scrollIntoView()",
+            new.pk,
+        )
+        expect(cards).to_have_count(shown)
+
+    ids = [card.get_attribute("data-deal") for card in cards.all()]
+    assert len(set(ids)) == total
+    expect(tab.locator(f"#column-{new.pk} .board-more")).to_have_count(0)
