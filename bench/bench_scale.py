@@ -133,6 +133,13 @@ SQL_SURNAME = (
 SQL_OPERATOR = f"(ARRAY[{','.join(map(str, OPERATORS))}])[1 + n %% {len(OPERATORS)}]"
 SQL_LOCAL7 = "lpad(((n * 3571) %% 10000000)::text, 7, '0')"
 SQL_DOMAIN = f"({_sql_array(DOMAINS)})[1 + n %% {len(DOMAINS)}]"
+# A contact's first e-mail, every fourth contact's second, a company's one; the
+# records' ``emails_text`` holds them as contact_points_set writes it.
+SQL_EMAIL_1 = (
+    f"lower({SQL_FIRST}) || '.' || lower({SQL_SURNAME}) || n || '@' || {SQL_DOMAIN}"
+)
+SQL_EMAIL_2 = f"lower({SQL_SURNAME}) || '.' || n || '@work.example'"
+SQL_COMPANY_EMAIL = "'office' || n || '@company.example'"
 
 
 def first_name(n: int) -> str:
@@ -188,11 +195,11 @@ def _seed_crm(cursor, crm, owner, contacts: int) -> None:
     created = "now() - make_interval(secs => (%(total)s - n) * 94608000.0 / %(total)s)"
     cursor.execute(
         f"""
-        INSERT INTO crm_contact (crm_id, responsible_id, name, email, phone, custom,
-                                 is_archived, created_at, updated_at)
+        INSERT INTO crm_contact (crm_id, responsible_id, name, email, emails_text,
+                                 phone, custom, is_archived, created_at, updated_at)
         SELECT %(crm)s, %(owner)s, {SQL_FIRST} || ' ' || {SQL_SURNAME},
-               lower({SQL_FIRST}) || '.' || lower({SQL_SURNAME}) || n || '@'
-                   || {SQL_DOMAIN},
+               {SQL_EMAIL_1}, {SQL_EMAIL_1} || CASE WHEN n %% 4 = 0
+                   THEN ' ' || {SQL_EMAIL_2} ELSE '' END,
                '+380 ' || {SQL_OPERATOR} || ' ' || substr({SQL_LOCAL7}, 1, 3) || ' '
                    || substr({SQL_LOCAL7}, 4, 2) || ' ' || substr({SQL_LOCAL7}, 6, 2),
                '{{}}', n %% 50 = 7, {created}, {created}
@@ -231,12 +238,10 @@ def _seed_crm(cursor, crm, owner, contacts: int) -> None:
     cursor.execute(
         f"""
         INSERT INTO crm_recordemail (crm_id, contact_id, position, kind, value)
-        SELECT %(crm)s, c.id, 0, 'PRIV', lower({SQL_FIRST}) || '.'
-                   || lower({SQL_SURNAME}) || n || '@' || {SQL_DOMAIN}
+        SELECT %(crm)s, c.id, 0, 'PRIV', {SQL_EMAIL_1}
         FROM {contact_n}
         UNION ALL
-        SELECT %(crm)s, c.id, 1, 'WORK',
-               lower({SQL_SURNAME}) || '.' || n || '@work.example'
+        SELECT %(crm)s, c.id, 1, 'WORK', {SQL_EMAIL_2}
         FROM {contact_n} WHERE n %% 4 = 0
         """,
         args,
@@ -244,9 +249,10 @@ def _seed_crm(cursor, crm, owner, contacts: int) -> None:
     cursor.execute(
         f"""
         INSERT INTO crm_company (crm_id, responsible_id, name, website, address,
-                                 custom, is_archived, created_at, updated_at)
+                                 emails_text, custom, is_archived, created_at,
+                                 updated_at)
         SELECT %(crm)s, %(owner)s, {SQL_SURNAME} || ' ' || (n %% 97) || ' LLC', '', '',
-               '{{}}', false, {created}, {created}
+               {SQL_COMPANY_EMAIL}, '{{}}', false, {created}, {created}
         FROM generate_series(1::bigint, %(total)s) AS n ORDER BY n
         """,
         {**args, "total": companies},
@@ -270,9 +276,9 @@ def _seed_crm(cursor, crm, owner, contacts: int) -> None:
     cursor.execute(
         f"""
         INSERT INTO crm_recordemail (crm_id, company_id, position, kind, value)
-        SELECT %(crm)s, id, 0, 'WORK',
-               'office' || (id - {company_base}) || '@company.example'
-        FROM crm_company WHERE crm_id = %(crm)s
+        SELECT %(crm)s, id, 0, 'WORK', {SQL_COMPANY_EMAIL}
+        FROM (SELECT id, id - {company_base} AS n FROM crm_company
+              WHERE crm_id = %(crm)s) AS c
         """,
         args,
     )
@@ -375,6 +381,19 @@ def seed(*, contacts: int) -> dict:
         cursor.execute("CREATE TABLE bench_scale_meta (meta jsonb)")
         cursor.execute("INSERT INTO bench_scale_meta VALUES (%s)", [json.dumps(meta)])
     return meta
+
+
+def vacuum() -> None:
+    """On a kept database, what a migration just rewrote (a new column filled
+    on every row) is measured as autovacuum would soon leave it, not with a
+    dead row beside each live one."""
+    from django.db import connection
+
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        for table in SEEDED_TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    print(f"vacuumed the kept database in {time.monotonic() - started:.0f} s")
 
 
 def seeded_meta() -> dict | None:
@@ -595,6 +614,8 @@ def main() -> int:
             started = time.monotonic()
             meta = seed(contacts=options.contacts)
             print(f"seeded in {time.monotonic() - started:.0f} s")
+        else:
+            vacuum()
         print(f"{'page':26} {'small':>8} {'big':>8} {'ratio':>6}")
         rows = measure(bench, meta, options.samples)
     failed = [row[0] for row in rows if row[3] > LIMIT]

@@ -17,8 +17,6 @@ from crm.models import (
     Deal,
     Pipeline,
     PipelineStatus,
-    RecordEmail,
-    RecordPhone,
     Task,
 )
 
@@ -110,20 +108,13 @@ class ContactFactory(_RecordFactory):
         and RecordEmail, as the services keep them."""
         if not create:
             return
-        from crm.services.contact_points import phone_digits, phone_match_key
+        from crm.services.contact_points import contact_points_set
 
-        if self.phone:
-            RecordPhone.objects.create(
-                crm=self.crm,
-                contact=self,
-                value=self.phone,
-                digits=phone_digits(self.phone),
-                match_key=phone_match_key(self.phone),
-            )
-        if self.email:
-            RecordEmail.objects.create(
-                crm=self.crm, contact=self, value=self.email.lower()
-            )
+        contact_points_set(
+            record=self,
+            phones=[("WORK", self.phone)] if self.phone else None,
+            emails=[("WORK", self.email.lower())] if self.email else None,
+        )
 
 
 class CompanyFactory(_RecordFactory):

@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from crm.entities import RECORD_KINDS, record_kind
+from crm.entities import RECORD_KINDS, RecordKind, record_kind
 from crm.models import (
     Company,
     Contact,
@@ -160,33 +160,41 @@ def _owner_ids(points: QuerySet, entity: str) -> QuerySet:
     return found.values_list(entity, flat=True)
 
 
+def _text_match(kind: RecordKind, q: str) -> Q:
+    """Part of the name (any case); of a contact or company also part of any of
+    its e-mails (``emails_text``). An address has no spaces: a text with one is
+    never part of one, nor does it span two of them."""
+    match = Q(name__icontains=q)
+    if kind.key in (Entity.CONTACT, Entity.COMPANY) and not any(
+        character.isspace() for character in q
+    ):
+        match |= Q(emails_text__contains=q.lower())
+    return match
+
+
 def search_id_parts(*, crm: Crm, entity: str, q: str) -> list[QuerySet]:
     """The ids of the records of ``entity`` that the search text ``q`` finds, as
-    one query per part: part of the name (any case); of a contact or company
-    also part of any of its e-mails, or of any of its phones by the digits
-    typed: from ``PHONE_SEARCH_MIN_DIGITS`` on part of a number's digits, and
-    from ``PHONE_MATCH_DIGITS`` on a whole number however typed, by its last
-    digits (``phone_match_key``), so "+380 67…", "067…" and "67-…" find each
-    other. A record is found when any part finds it.
+    one query per part: part of the name or of any e-mail (``_text_match``, on
+    the record's own row); of a contact or company also part of any of its
+    phones by the digits typed: from ``PHONE_SEARCH_MIN_DIGITS`` on part of a
+    number's digits, and from ``PHONE_MATCH_DIGITS`` on a whole number however
+    typed, by its last digits (``phone_match_key``), so "+380 67…", "067…" and
+    "67-…" find each other. A record is found when any part finds it.
 
-    Each part reads its own index (a trigram index for the fragments:
+    Each part reads its indexes (trigram indexes for the fragments:
     ``models.records.TrigramIndex``), so a search reads its matches rather than
-    the CRM's records: an ``OR`` of these conditions on the records would make
-    PostgreSQL test them on every record of the CRM in turn. The parts stay
-    apart rather than in one ``UNION`` so that each can stop at a limit: a
-    ``UNION`` reads every match of every part to remove the repeats."""
+    the CRM's records: an ``OR`` with the phones' conditions on the records
+    would make PostgreSQL test them on every record of the CRM in turn. The
+    parts stay apart rather than in one ``UNION`` so that each can stop at a
+    limit: a ``UNION`` reads every match of every part to remove the repeats."""
     kind = record_kind(entity)
     parts = [
         kind.model.objects.for_crm(crm)
-        .filter(name__icontains=q)
+        .filter(_text_match(kind, q))
         .order_by()
         .values_list("pk", flat=True)
     ]
     if kind.key in (Entity.CONTACT, Entity.COMPANY):
-        if not any(character.isspace() for character in q):
-            # An address has no spaces: a text with one is never part of it.
-            emails = RecordEmail.objects.for_crm(crm).filter(value__contains=q.lower())
-            parts.append(_owner_ids(emails, entity))
         digits = phone_digits(q)
         phones = RecordPhone.objects.for_crm(crm)
         if len(digits) >= PHONE_MATCH_DIGITS:
@@ -235,11 +243,9 @@ def _searched(records: QuerySet, *, crm: Crm, entity: str, q: str) -> QuerySet:
         if ids is not None:
             return records.filter(pk__in=ids)
     kind = record_kind(entity)
-    match = Q(name__icontains=q)
+    match = _text_match(kind, q)
     if kind.key in (Entity.CONTACT, Entity.COMPANY):
         owned = {entity: OuterRef("pk")}
-        emails = RecordEmail.objects.for_crm(crm).filter(**owned)
-        match |= Exists(emails.filter(value__contains=q.lower()))
         digits = phone_digits(q)
         phones = RecordPhone.objects.for_crm(crm).filter(**owned)
         if len(digits) >= PHONE_MATCH_DIGITS:

@@ -201,8 +201,18 @@ def contact_points_set(
                     for position, (kind, address) in enumerate(emails)
                 ]
             )
+            record.emails_text = emails_text(address for _kind, address in emails)
+            type(record).objects.filter(pk=record.pk).update(
+                emails_text=record.emails_text
+            )
             changed = True
     return changed
+
+
+def emails_text(addresses: Iterable[str]) -> str:
+    """A record's ``emails_text``: its addresses, space-separated (no address
+    has a space, so a search text without one matches within one address)."""
+    return " ".join(addresses)
 
 
 def contact_points_of(record: Contact | Company) -> tuple[list, list]:
