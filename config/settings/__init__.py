@@ -368,10 +368,13 @@ CRM_DELETION_GRACE_DAYS = env.int("CRM_DELETION_GRACE_DAYS", default=7)
 # A purge deletes in chunks, each its own short transaction. A chunk's size adapts
 # to how long the previous one took, aiming at CRM_PURGE_CHUNK_SECONDS, within the
 # MIN and MAX row counts; a table's first chunk starts from CRM_PURGE_CHUNK_SIZE.
+# 0.1 s: each chunk's commit costs the same however small the chunk, and at 0.05 s
+# a purge of a million rows took 25 s in 552 chunks where 0.1 s takes 21 s in 276,
+# its longest transaction 170 ms, within the 250 ms no one waits behind.
 CRM_PURGE_CHUNK_SIZE = env.int("CRM_PURGE_CHUNK_SIZE", default=2000)
 CRM_PURGE_CHUNK_MIN_SIZE = env.int("CRM_PURGE_CHUNK_MIN_SIZE", default=100)
 CRM_PURGE_CHUNK_MAX_SIZE = env.int("CRM_PURGE_CHUNK_MAX_SIZE", default=20000)
-CRM_PURGE_CHUNK_SECONDS = env.float("CRM_PURGE_CHUNK_SECONDS", default=0.05)
+CRM_PURGE_CHUNK_SECONDS = env.float("CRM_PURGE_CHUNK_SECONDS", default=0.1)
 # While other sessions of the database are at work, a purge pauses this many times
 # each chunk's time after it (0: never).
 CRM_PURGE_YIELD_SHARE = env.float("CRM_PURGE_YIELD_SHARE", default=2.0)
