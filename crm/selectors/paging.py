@@ -22,8 +22,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import ValidationError
-from django.db.models import Expression, F, OrderBy, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Expression, F, Model, OrderBy, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 
 # Counted exactly up to here; above, the page says "More than 1,000".
 COUNT_LIMIT = 1000
@@ -37,6 +38,28 @@ class _Part:
 
     expression: Expression
     descending: bool
+    # Whether the term can be NULL: only then does "after" include the empty
+    # values (which come last), an OR that keeps PostgreSQL from starting the
+    # read at the cursor in the order's index.
+    nullable: bool = True
+
+
+def _nullable(model: type[Model], expression: Expression) -> bool:
+    """Whether ``expression`` can be NULL on a row of ``model``: not when it is
+    a path of fields none of which allows NULL (an id, a required name); an
+    annotation (a custom field's value) can."""
+    if not isinstance(expression, F):
+        return True
+    for name in expression.name.split(LOOKUP_SEP):
+        try:
+            field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True
+        if getattr(field, "null", True) or field.many_to_many or field.one_to_many:
+            return True
+        if field.is_relation:
+            model = field.related_model
+    return False
 
 
 @dataclass(frozen=True)
@@ -74,11 +97,13 @@ def _parts(records: QuerySet) -> list[_Part]:
     parts = []
     for item in records.query.order_by:
         if isinstance(item, str):
-            parts.append(_Part(F(item.removeprefix("-")), item.startswith("-")))
+            expression, descending = F(item.removeprefix("-")), item.startswith("-")
         elif isinstance(item, OrderBy):
-            parts.append(_Part(item.expression, item.descending))
+            expression, descending = item.expression, item.descending
         else:
-            parts.append(_Part(item, False))
+            expression, descending = item, False
+        nullable = _nullable(records.model, expression)
+        parts.append(_Part(expression, descending, nullable))
     return parts
 
 
@@ -129,7 +154,7 @@ def _beyond(parts: list[_Part], values: list[Any], *, forward: bool) -> Q:
         else:
             smaller = part.descending == forward
             beyond = Q(**{f"{key}__{'lt' if smaller else 'gt'}": value})
-            if forward:
+            if forward and part.nullable:
                 beyond |= Q(**{f"{key}__isnull": True})
             same = Q(**{key: value})
         condition |= equal & beyond

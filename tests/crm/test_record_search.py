@@ -258,3 +258,28 @@ def test_a_search_that_finds_many_finds_the_same_records(
     assert _found(crm_a, owner_a, "contact", q) == through_indexes
     if q != "Zqxwv":
         assert through_indexes
+
+
+@pytest.mark.parametrize("sort", ["", "name"])
+def test_a_later_page_starts_reading_at_its_cursor(client, crm_a, owner_a, sort):
+    """An id or a required name is never empty, so the page after a cursor is
+    the rows beyond it alone, which PostgreSQL reads from the cursor on in the
+    order's index (with "or empty" it read every row before it, too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(60):
+        ContactFactory(responsible=owner_a, name=f"Name {n:02d}")
+    sign_in(client, owner_a)
+    url = reverse("crm:contact_list", kwargs={"slug": crm_a.slug})
+    params = {"sort": sort} if sort else {}
+    first = client.get(url, params)
+    key, value = first.context["next_link"].split("=", 1)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(url, {**params, key: value})
+    page_query = next(q["sql"] for q in queries if "keyset_value_0" in q["sql"])
+    assert "IS NULL" not in page_query
+    shown = [r.pk for r in first.context["page"]] + [
+        r.pk for r in second.context["page"]
+    ]
+    assert len(shown) == len(set(shown)) == 60
