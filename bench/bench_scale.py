@@ -505,6 +505,12 @@ def pages(meta: dict, label: str, deep_position: int) -> dict[str, tuple]:
             has(found),
         ),
         "phone 0671234567": (f"{base}/contacts/?q=0{operator}{local}", web, has(found)),
+        # Part of a number, as a person remembers it: its digits anywhere.
+        "phone fragment 123 45 67": (
+            f"{base}/contacts/?q={local_text.replace(' ', '+')}",
+            web,
+            has(found),
+        ),
         "phone 67-123-45-67": (
             f"{base}/contacts/?q={operator}-{local[:3]}-{local[3:5]}-{local[5:]}",
             web,
