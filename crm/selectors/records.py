@@ -219,7 +219,7 @@ def _found_ids(*, crm: Crm, entity: str, q: str) -> set[int] | None:
     """The ids ``search_id_parts`` finds, or None when they are more than
     ``SEARCH_IDS_MAX``: each part reads at most one more than that, so a part
     that finds thousands stops there (a part's repeats, one record's two
-    matching e-mails, can only make it stop early, which is safe: the records
+    matching phones, can only make it stop early, which is safe: the records
     are then tested one by one, with the same answer)."""
     found: set[int] = set()
     for part in search_id_parts(crm=crm, entity=entity, q=q):
